@@ -1,0 +1,69 @@
+# Set-up and entry points. `make run` and `make test` are the two commands a newcomer needs (see README).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid extract clean
+
+# --- set-up -------------------------------------------------------------------------------------------
+$(BIN)/python:
+	@py=$$(scripts/find-python310.sh) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --upgrade "pip==24.3.1" wheel
+	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip check
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip check
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+# Compiling refuses untranslated, fuzzy or placeholder-mismatched messages in any of the four languages.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po locales/messages.pot | $(VENV)/.installed
+	$(BIN)/afa i18n
+
+locales: $(MO_FILES)
+
+db: install locales
+	$(BIN)/afa setup
+
+model: install
+	$(BIN)/afa train
+
+# Maintainers: refresh the template after changing interface strings, then update the catalogues.
+extract: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 --no-location --omit-header -o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+
+# --- entry points -------------------------------------------------------------------------------------
+run: db model
+	$(BIN)/afa run
+
+serve: db model
+	$(BIN)/afa serve
+
+test: install-test locales
+	$(BIN)/python -m pytest
+
+bench: bench-nlu bench-latency
+
+bench-nlu: db
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/nlu.py
+
+bench-latency: db model
+	$(BIN)/python bench/latency.py
+
+bench-langid: install
+	$(BIN)/pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/langid.py
+
+clean:
+	rm -rf models var .rasa .pytest_cache $(MO_FILES)

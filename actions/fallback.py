@@ -1,0 +1,42 @@
+"""What the bot does when it did not understand: say so honestly, keep the question for staff review."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from afa.questions import record_unanswered
+from actions.common import conversation_language, latest, session_scope
+
+logger = logging.getLogger(__name__)
+
+
+class ActionNotUnderstood(Action):
+    """Fallback for out_of_scope, low NLU confidence and languages we do not serve."""
+
+    def name(self) -> Text:
+        return "action_not_understood"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        message = latest(tracker)
+        text = (message.get("text") or "").strip()
+        if not text:
+            dispatcher.utter_message(response="utter_empty_message")
+            return []
+        detected = (message.get("language") or {}).get("code")
+        unsupported = detected == "other" and (message.get("intent") or {}).get("confidence", 0) >= 1.0
+        ranking = message.get("intent_ranking") or []
+        # nlu_fallback hides the classifier's real guess: keep the best named intent for the reviewers.
+        guess = next((r for r in ranking if r.get("name") not in ("nlu_fallback", None)), message.get("intent") or {})
+        language = "other" if unsupported else conversation_language(tracker)
+        try:
+            with session_scope() as session:
+                record_unanswered(session, text, language, guess.get("name"), guess.get("confidence"))
+        except Exception:  # the user still gets an answer when the database is briefly away
+            logger.exception("could not store an unanswered question")
+        dispatcher.utter_message(response="utter_unsupported_language" if unsupported else "utter_not_understood")
+        return []

@@ -1,0 +1,60 @@
+"""Language actions: decide the conversation's language each turn, and switch it on request."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from afa import LANGUAGES
+from afa.i18n import normalise_language
+from afa.language import Detection, decide_language
+from actions.common import latest
+
+
+def _requested_language(tracker: Tracker) -> str | None:
+    message = latest(tracker)
+    if (message.get("intent") or {}).get("name") != "change_language":
+        return None
+    for entity in message.get("entities") or []:
+        if entity.get("entity") == "language" and entity.get("value") in LANGUAGES:
+            return entity["value"]
+    return None
+
+
+class ActionDetectLanguage(Action):
+    """Custom slot mapping run after every user message: fills `language` (and `language_locked`)."""
+
+    def name(self) -> Text:
+        return "action_detect_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        requested = _requested_language(tracker)
+        if requested:
+            return [SlotSet("language", requested), SlotSet("language_locked", True)]
+        message = latest(tracker)
+        found = message.get("language") or {}
+        detection = Detection(found.get("code"), float(found.get("confidence") or 0.0), int(found.get("words") or 0))
+        hint = normalise_language((message.get("metadata") or {}).get("language_code"))
+        current = tracker.get_slot("language")
+        language = decide_language(detection, current, hint, bool(tracker.get_slot("language_locked")))
+        return [SlotSet("language", language)] if language != current else []
+
+
+class ActionChangeLanguage(Action):
+    """Confirms a language switch in the new language, or asks which language (with buttons)."""
+
+    def name(self) -> Text:
+        return "action_change_language"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if _requested_language(tracker):
+            dispatcher.utter_message(response="utter_language_changed")
+        else:
+            dispatcher.utter_message(response="utter_ask_language")
+        return []

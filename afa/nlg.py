@@ -1,0 +1,78 @@
+"""Render a Rasa response in the conversation's language: interface text from `locales/`, content from the DB.
+
+This is what Rasa's NLG endpoint (`nlg:` in endpoints.yml) calls for every `utter_*` response, including
+the ones that custom actions send with `dispatcher.utter_message(response=...)`.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from afa import DEFAULT_LANGUAGE, FAQ_KEYS, LANGUAGES
+from afa.content import faq_answer, render_contacts
+from afa.i18n import gettext, language_name, list_of, normalise_language
+from afa.responses import RESPONSES, TARGET_GROUP_LABELS
+
+FAQ_PREFIX = "utter_faq/"
+
+
+class UnknownResponse(KeyError):
+    """Rasa asked for a response this bot does not define."""
+
+
+def language_buttons() -> list[dict[str, str]]:
+    """One button per language, each labelled in its own language."""
+    return [
+        {"title": language_name(code), "payload": "/change_language" + json.dumps({"language": code})}
+        for code in LANGUAGES
+    ]
+
+
+def language_of_tracker(tracker: dict[str, Any]) -> str:
+    slots = tracker.get("slots") or {}
+    return normalise_language(slots.get("language")) or DEFAULT_LANGUAGE
+
+
+def summary_of(language: str, district: str | None, target_group: str | None) -> str:
+    parts = []
+    if district:
+        parts.append(district.capitalize())
+    if target_group in TARGET_GROUP_LABELS:
+        parts.append(gettext(language, TARGET_GROUP_LABELS[target_group]))
+    return list_of(parts, language) if parts else ""
+
+
+def render(response: str, language: str, arguments: dict[str, Any], session: Session) -> dict[str, Any]:
+    """The message (text and buttons) for `response` in `language`."""
+    if response.startswith(FAQ_PREFIX):
+        key = response[len(FAQ_PREFIX):]
+        text = faq_answer(session, key, language) if key in FAQ_KEYS else None
+        if text is None:
+            return render("utter_faq_missing", language, arguments, session)
+        buttons = [{"title": gettext(language, "Talk to a coach"), "payload": "/request_coach"}]
+        return {"text": text, "buttons": buttons}
+
+    if response == "utter_unsupported_language":
+        # Whoever writes in a language we do not serve gets German, the default, plus a way out.
+        language = DEFAULT_LANGUAGE
+    spec = RESPONSES.get(response)
+    if spec is None:
+        raise UnknownResponse(response)
+
+    params: dict[str, Any] = {}
+    district = arguments.get("district")
+    if "{contacts}" in spec.text:
+        params["contacts"] = render_contacts(session, language, district)
+    if "{languages}" in spec.text:
+        params["languages"] = list_of([language_name(code, language) for code in LANGUAGES], language)
+    if "{language}" in spec.text:
+        params["language"] = language_name(language)
+    if "{summary}" in spec.text:
+        params["summary"] = summary_of(language, district, arguments.get("target_group"))
+
+    buttons = [{"title": gettext(language, b.title), "payload": b.payload} for b in spec.buttons]
+    if response in ("utter_unsupported_language", "utter_ask_language"):
+        buttons = language_buttons()
+    return {"text": gettext(language, spec.text, **params), "buttons": buttons}

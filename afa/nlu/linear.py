@@ -1,0 +1,132 @@
+"""Linear classifiers over folded word and character n-grams, as Rasa components.
+
+`LinearIntentClassifier` predicts the intent; with `target: response` it is a response selector for a
+retrieval intent (`faq/<key>`), writing the same `response_selector` output as Rasa's ResponseSelector.
+They train in seconds on CPU, which keeps `make test` and staff's `afa train` short; `bench/nlu.py`
+measures them against Rasa's default (DIET) pipeline.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, INTENT_RESPONSE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from afa.text import fold
+
+
+def selector_output(retrieval_intent: str, ranking: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """The `response_selector` parse output Rasa's ActionRetrieveResponse reads (`utter_<key>`)."""
+    predictions = [
+        {
+            "confidence": item["confidence"],
+            "intent_response_key": item["name"],
+            "utter_action": f"utter_{item['name']}",
+            "responses": [{"text": item["name"]}],
+        }
+        for item in ranking
+    ]
+    return {"all_retrieval_intents": [retrieval_intent], retrieval_intent: {"response": predictions[0], "ranking": predictions}}
+
+
+def build_pipeline(c: float) -> Pipeline:
+    features = FeatureUnion(
+        [
+            ("words", TfidfVectorizer(preprocessor=fold, ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"(?u)\b\w+\b")),
+            ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+        ]
+    )
+    classifier = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    return Pipeline([("features", features), ("clf", classifier)])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(GraphComponent):
+    """Logistic regression on folded word 1–2-grams and character 2–5-grams."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"target": "intent", "retrieval_intent": "faq", "C": 10.0, "ranking_length": 10}
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        pipeline: Optional[Pipeline] = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._pipeline = pipeline
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "LinearIntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _label(self, example: Message) -> Optional[str]:
+        if self._config["target"] == "intent":
+            return example.get(INTENT)
+        if example.get(INTENT) == self._config["retrieval_intent"]:
+            return example.get(INTENT_RESPONSE_KEY)
+        return None
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts, labels = [], []
+        for example in training_data.intent_examples:
+            label = self._label(example)
+            if label and example.get(TEXT):
+                texts.append(example.get(TEXT))
+                labels.append(label)
+        if len(set(labels)) >= 2:
+            self._pipeline = build_pipeline(float(self._config["C"])).fit(texts, labels)
+            with self._model_storage.write_to(self._resource) as directory:
+                joblib.dump(self._pipeline, directory / "linear.joblib")
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "LinearIntentClassifier":
+        try:
+            with model_storage.read_from(resource) as directory:
+                pipeline = joblib.load(directory / "linear.joblib")
+        except (ValueError, FileNotFoundError):
+            pipeline = None
+        return cls(config, model_storage, resource, pipeline)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if self._pipeline is None or not messages:
+            return messages
+        texts = [message.get(TEXT) or "" for message in messages]
+        probabilities = self._pipeline.predict_proba(texts)
+        classes = self._pipeline.classes_
+        for message, row in zip(messages, probabilities):
+            order = row.argsort()[::-1][: int(self._config["ranking_length"])]
+            ranking = [{"name": str(classes[i]), "confidence": float(row[i])} for i in order]
+            if self._config["target"] == "intent":
+                message.set(INTENT, ranking[0], add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+            else:
+                message.set("response_selector", selector_output(self._config["retrieval_intent"], ranking), add_to_output=True)
+        return messages

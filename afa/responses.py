@@ -1,0 +1,103 @@
+"""The bot's interface texts and buttons, as gettext message ids (`N_`), rendered per language by `afa.nlg`.
+
+Each Rasa response name maps to a text and a list of buttons. Button payloads are Rasa intents
+(`/intent{...}`) so a pressed button never depends on NLU.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from afa import TARGET_GROUPS
+from afa.i18n import N_
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str  # message id
+    payload: str
+
+
+@dataclass(frozen=True)
+class Response:
+    text: str  # message id; may contain {placeholders}
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+
+
+BTN_ABOUT = Button(N_("About the programme"), "/faq/project_overview")
+BTN_OFFERS = Button(N_("Courses and jobs"), "/ask_offers")
+BTN_COACH = Button(N_("Talk to a coach"), "/request_coach")
+BTN_LANGUAGE = Button(N_("Language"), "/change_language")
+BTN_TARGET_GROUPS = Button(N_("Who is it for?"), "/faq/target_groups")
+BTN_FUNDING = Button(N_("Who funds it?"), "/faq/funding")
+BTN_CONTACT = Button(N_("Contact"), "/faq/contact")
+MENU = (BTN_ABOUT, BTN_OFFERS, BTN_COACH, BTN_LANGUAGE)
+
+TARGET_GROUP_LABELS = {
+    "benefits": N_("receiving benefits"),
+    "unregistered": N_("not registered with the job centre"),
+    "women": N_("women"),
+    "youth": N_("young people"),
+    "school_transition": N_("pupils between school and work"),
+    "migrants": N_("immigrants and refugees"),
+}
+assert set(TARGET_GROUP_LABELS) == set(TARGET_GROUPS)
+
+RESPONSES: dict[str, Response] = {
+    "utter_greet": Response(
+        N_(
+            "Hello! I am the chat assistant of “Aktiv für Arbeit im Stadtteil” in Duisburg-Marxloh and "
+            "Duisburg-Hochfeld. I can answer your questions about the programme, tell you where to find courses "
+            "and jobs, and put you in touch with a coach. How can I help?"
+        ),
+        MENU,
+    ),
+    "utter_goodbye": Response(N_("Goodbye and all the best! You can write to me again at any time.")),
+    "utter_thank": Response(N_("You're welcome! Is there anything else I can do for you?")),
+    "utter_affirm": Response(N_("Good. What would you like to do next?"), MENU),
+    "utter_deny": Response(N_("All right. If you need anything else, just write to me.")),
+    "utter_bot_challenge": Response(
+        N_(
+            "I am a chatbot, not a person. If you would like to talk to a person, a coach of the Marxloh or "
+            "Hochfeld team can help you."
+        ),
+        (BTN_COACH,),
+    ),
+    "utter_help": Response(
+        N_(
+            "I can help you with three things:\n"
+            "• answer questions about the programme: what it is, who it is for, where, who funds it, contacts\n"
+            "• tell you where to find courses and jobs for your situation\n"
+            "• put you in touch with a coach\n"
+            "You can write to me in German, Turkish, Bulgarian or Romanian. Write your question or tap a button."
+        ),
+        (BTN_ABOUT, BTN_TARGET_GROUPS, BTN_FUNDING, BTN_CONTACT, BTN_OFFERS, BTN_COACH),
+    ),
+    "utter_not_understood": Response(
+        N_(
+            "Sorry, I did not understand that. I have noted your question so that the team can teach me. "
+            "This is what I can help you with:"
+        ),
+        MENU,
+    ),
+    "utter_empty_message": Response(N_("Your message was empty. Please write me a question or tap a button."), MENU),
+    "utter_unsupported_language": Response(
+        N_("Sorry, I cannot read this language. I can write in {languages}. Please choose a language:")
+    ),
+    "utter_ask_language": Response(N_("Which language would you like me to write in?")),
+    "utter_language_changed": Response(N_("All right, from now on I will write in {language}.")),
+    "utter_offers": Response(
+        N_(
+            "The network coaches know the low-threshold qualification and employment offers in the district and "
+            "help you find one that fits your situation. You can reach them here:\n\n{contacts}"
+        ),
+        (BTN_COACH, BTN_TARGET_GROUPS),
+    ),
+    "utter_coach": Response(
+        N_("You can reach the network coach team directly:\n\n{contacts}"),
+        (BTN_ABOUT,),
+    ),
+    "utter_noted": Response(N_("Thank you, I have noted: {summary}.")),
+    "utter_faq_missing": Response(
+        N_("I have no answer to that question yet. The coach team can help you:\n\n{contacts}"),
+    ),
+}

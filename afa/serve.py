@@ -1,0 +1,156 @@
+"""Run the action server (with the NLG endpoint) and the Rasa server as child processes, in the foreground.
+
+Stopped cleanly by Ctrl-C or SIGTERM: both children get SIGTERM, then SIGKILL if they do not stop.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Optional
+
+import requests
+
+from afa.settings import Settings
+from afa.training import rasa_executable
+
+logger = logging.getLogger(__name__)
+
+
+class PortTaken(RuntimeError):
+    pass
+
+
+def check_port_free(host: str, port: int, variable: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PortTaken(
+                f"port {port} on {host} is already in use ({exc.strerror}); stop the process using it "
+                f"or choose another port with {variable}=..."
+            ) from exc
+
+
+def wait_for(url: str, timeout: float, process: subprocess.Popen, ready=lambda r: r.ok) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{' '.join(map(str, process.args[:3]))} exited with status {process.returncode}")
+        try:
+            if ready(requests.get(url, timeout=2)):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
+
+
+class Services:
+    """The two server processes, started in order and stopped together."""
+
+    def __init__(self, settings: Settings, model: Path, log_dir: Optional[Path] = None) -> None:
+        self.settings = settings
+        self.model = model
+        self.log_dir = log_dir
+        self.processes: list[subprocess.Popen] = []
+
+    def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
+        env = {**os.environ, "ACTION_PORT": str(self.settings.action_port), "RASA_PORT": str(self.settings.rasa_port)}
+        output = None
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            output = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        process = subprocess.Popen(
+            command, cwd=self.settings.root, env=env, stdout=output, stderr=subprocess.STDOUT if output else None
+        )
+        self.processes.append(process)
+        return process
+
+    def start(self, timeout: float = 180) -> None:
+        s = self.settings
+        check_port_free(s.host, s.action_port, "ACTION_PORT")
+        check_port_free(s.host, s.rasa_port, "RASA_PORT")
+        actions = self._spawn("actions", [sys.executable, "-m", "afa.cli", "actions"])
+        wait_for(f"{s.action_url}/health", timeout, actions)
+        rasa = self._spawn(
+            "rasa",
+            [
+                rasa_executable(), "run",
+                "--enable-api",
+                "--interface", s.host,
+                "--port", str(s.rasa_port),
+                "--model", str(self.model),
+                "--endpoints", "endpoints.yml",
+                "--credentials", "credentials.yml",
+            ],
+        )
+        wait_for(f"{s.rasa_url}/status", timeout, rasa, ready=lambda r: r.ok and bool(r.json().get("model_file")))
+
+    def stop(self, grace: float = 15) -> None:
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+        deadline = time.monotonic() + grace
+        for process in reversed(self.processes):
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+
+    def wait(self) -> int:
+        """Block until a child exits; return its status."""
+        while True:
+            for process in self.processes:
+                code = process.poll()
+                if code is not None:
+                    return code
+            time.sleep(0.5)
+
+    def __enter__(self) -> "Services":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def serve_forever(settings: Settings, model: Path) -> int:
+    """`make serve`: run until SIGTERM/Ctrl-C, then stop both children."""
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    services = Services(settings, model)
+    try:
+        services.start()
+        print(
+            f"Rasa REST channel and HTTP API on {settings.rasa_url} "
+            f"(POST /webhooks/rest/webhook, POST /model/parse); action server on {settings.action_url}. "
+            "Ctrl-C stops.",
+            flush=True,
+        )
+        code = services.wait()
+        if not stopping:
+            logger.error("a server process exited with status %s; stopping", code)
+            return code or 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        services.stop()
+    return 0

@@ -1,0 +1,47 @@
+"""The one place that reads the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration; every field has a working default for a local SQLite set-up."""
+
+    root: Path = PROJECT_ROOT
+    database_url: str = field(
+        default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'afa.db'}")
+    )
+    host: str = field(default_factory=lambda: _env("AFA_HOST", "127.0.0.1"))
+    rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
+    action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
+    models_dir: Path = field(default_factory=lambda: Path(_env("AFA_MODELS_DIR", str(PROJECT_ROOT / "models"))))
+    content_file: Path = field(
+        default_factory=lambda: Path(_env("AFA_CONTENT_FILE", str(PROJECT_ROOT / "content" / "programme.yaml")))
+    )
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    nlu_dir: Path = PROJECT_ROOT / "nlu_data"
+    log_level: str = field(default_factory=lambda: _env("AFA_LOG_LEVEL", "INFO"))
+    telegram_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN", ""))
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+
+def get_settings() -> Settings:
+    """Read the environment now (not at import time), so tests and tools can set variables first."""
+    return Settings()
