@@ -31,9 +31,8 @@ def cmd_setup(settings: Settings, args: argparse.Namespace) -> int:
             print(f"database ready ({engine.url.render_as_string(hide_password=True)}), content already loaded")
             return 0
         report = load_content_file(session, settings.content_file)
+    # Duplicate contacts of the source page were logged as warnings by the loader.
     print(f"database seeded: {report.faq_answers} FAQ answers, {report.teams} teams, {report.coaches} coaches")
-    for warning in report.warnings:
-        print(f"warning: {warning}")
     return 0
 
 
@@ -51,8 +50,6 @@ def cmd_content_load(settings: Settings, args: argparse.Namespace) -> int:
         print("nothing was written", file=sys.stderr)
         return 1
     print(f"loaded {path}: {report.faq_answers} FAQ answers, {report.teams} teams, {report.coaches} coaches")
-    for warning in report.warnings:
-        print(f"warning: {warning}")
     return 0
 
 

@@ -56,7 +56,7 @@ def translations(language: str) -> Translations:
     return _translations(language, str(get_settings().locales_dir))
 
 
-def gettext(language: str, message: str, **params: object) -> str:
+def gettext(language: str, message: str, /, **params: object) -> str:
     """Translate `message` into `language` and fill its `{placeholders}`."""
     catalogue = translations(language)
     translated = catalogue.gettext(message)
