@@ -39,7 +39,7 @@ model: install
 
 # Maintainers: refresh the template after changing interface strings, then update the catalogues.
 extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 --no-location --omit-header -o locales/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 --no-location --omit-header -o locales/messages.pot afa actions bot
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 
 # --- entry points -------------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 - `FoldingTokenizer`: whitespace tokens whose lemma is the folded spelling (no case, no diacritics,
   Cyrillic transliterated), so the count-vector featurisers see 'alıyorum' and 'aliyorum' alike.
-- `CanonicalEntities`: maps extracted entity text onto the contract's canonical values (synonyms learnt
-  from the annotated training data, Babel's language names, fuzzy matching of folded forms) and finds
-  district and language names the extractor missed.
+- `ContractEntities`: the contract's entities with canonical values (gazetteer for districts and
+  languages, a message-level classifier for the target group).
 - `LanguageDetector`: adds the message's language to the parse result and marks messages in languages we
   do not serve as `out_of_scope`.
 - `ButtonPayloads`: turns '/faq/<key>' button payloads into the retrieval intent with its response key.
@@ -121,6 +120,7 @@ class LanguageDetector(GraphComponent):
                 intent = {"name": self._config["unsupported_intent"], "confidence": 1.0}
                 message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+                message.set(ENTITIES, [], add_to_output=True)  # nothing is acted on in that language
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
@@ -129,6 +129,8 @@ class LanguageDetector(GraphComponent):
 
 # Canonical values and the names that always mean them, beyond what the training data teaches.
 _DISTRICT_NAMES = {"marxloh": ["marxloh", "marksloh", "marxlo"], "hochfeld": ["hochfeld", "hohfeld", "hochfelt"]}
+TARGET_GROUPS = ("benefits", "unregistered", "women", "youth", "school_transition", "migrants")
+NO_GROUP = "none"
 
 
 def _language_names() -> Dict[str, str]:
@@ -146,116 +148,121 @@ def _language_names() -> Dict[str, str]:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=True)
-class CanonicalEntities(GraphComponent):
-    """Normalises entity values to the contract's canonical values; adds district/language names by lookup."""
+class ContractEntities(GraphComponent):
+    """The contract's entities with canonical values.
 
-    CANONICAL = {
-        "district": set(DISTRICTS),
-        "language": set(LANGUAGES),
-        "target_group": {"benefits", "unregistered", "women", "youth", "school_transition", "migrants"},
-    }
+    - `district` and `language`: names looked up word by word in a gazetteer (the annotated spellings of the
+      training data, Babel's language names), fuzzily, so "Marxloh'ta", "Марксло", "hochfelt" all count.
+      Language names count only when the user asks to change the language: "Almanca kursu" is a course.
+    - `target_group`: the person's situation is a property of the whole message ("I came from Bulgaria a
+      month ago", "bin beim Jobcenter nicht gemeldet"), so a classifier over the message decides it.
+    """
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"fuzzy_cutoff": 0.8}
+        return {"fuzzy_cutoff": 0.8, "group_threshold": 0.5, "C": 10.0, "language_intents": ["change_language"]}
 
     def __init__(
         self,
         config: Dict[Text, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        synonyms: Optional[Dict[str, Dict[str, str]]] = None,
+        gazetteer: Optional[Dict[str, Dict[str, str]]] = None,
+        groups: Any = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self._synonyms: Dict[str, Dict[str, str]] = synonyms or {}
+        self._gazetteer: Dict[str, Dict[str, str]] = gazetteer or {"district": {}, "language": {}}
+        self._groups = groups
 
     @classmethod
-    def create(cls, config, model_storage, resource, execution_context) -> "CanonicalEntities":  # type: ignore[no-untyped-def]
+    def create(cls, config, model_storage, resource, execution_context) -> "ContractEntities":  # type: ignore[no-untyped-def]
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        synonyms: Dict[str, Dict[str, str]] = {name: {} for name in self.CANONICAL}
+        from afa.nlu.linear import build_pipeline
+
+        gazetteer: Dict[str, Dict[str, str]] = {"district": {}, "language": dict(_language_names())}
         for district, names in _DISTRICT_NAMES.items():
             for name in names:
-                synonyms["district"][fold(name)] = district
-        synonyms["language"].update(_language_names())
-        for example in training_data.entity_examples:
+                gazetteer["district"][fold(name)] = district
+        texts, labels = [], []
+        for example in training_data.intent_examples:
             text = example.get(TEXT)
+            group = NO_GROUP
             for entity in example.get(ENTITIES) or []:
                 kind, value = entity.get("entity"), entity.get("value")
-                if kind in self.CANONICAL and value in self.CANONICAL[kind]:
-                    synonyms[kind][fold(text[entity["start"]:entity["end"]])] = value
-        self._synonyms = synonyms
+                if kind in gazetteer and value in (DISTRICTS if kind == "district" else LANGUAGES):
+                    surface = fold(text[entity["start"]:entity["end"]])
+                    if " " not in surface:
+                        gazetteer[kind][surface] = value
+                elif kind == "target_group" and value in TARGET_GROUPS and group == NO_GROUP:
+                    group = value
+            texts.append(text)
+            labels.append(group)
+        self._gazetteer = gazetteer
+        self._groups = build_pipeline(float(self._config["C"])).fit(texts, labels)
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(synonyms, directory / "synonyms.joblib")
+            joblib.dump({"gazetteer": gazetteer, "groups": self._groups}, directory / "entities.joblib")
         return self._resource
 
     @classmethod
-    def load(cls, config, model_storage, resource, execution_context, **kwargs) -> "CanonicalEntities":  # type: ignore[no-untyped-def]
+    def load(cls, config, model_storage, resource, execution_context, **kwargs) -> "ContractEntities":  # type: ignore[no-untyped-def]
         with model_storage.read_from(resource) as directory:
-            synonyms = joblib.load(directory / "synonyms.joblib")
-        return cls(config, model_storage, resource, synonyms)
+            stored = joblib.load(directory / "entities.joblib")
+        return cls(config, model_storage, resource, stored["gazetteer"], stored["groups"])
 
-    def canonical(self, kind: str, surface: str) -> Optional[str]:
-        """The canonical value for `surface` text of entity `kind`, or None when it matches nothing known."""
-        table = self._synonyms.get(kind) or {}
-        key = fold(surface).strip(" .,!?;:'’\"")
-        if key in self.CANONICAL.get(kind, ()):
-            return key
+    def lookup(self, kind: str, word: str) -> Optional[str]:
+        """The canonical value a single word names (exactly, fuzzily, or as a suffixed form), or None."""
+        table = self._gazetteer.get(kind) or {}
+        key = fold(word).strip(" .,!?;:'’\"")
+        if len(key) < 4:
+            return None
         if key in table:
             return table[key]
         match = difflib.get_close_matches(key, table.keys(), n=1, cutoff=self._config["fuzzy_cutoff"])
         if match:
             return table[match[0]]
-        # Suffixed forms: "Marxloh'ta", "hochfeldde", "Марксло-то" start with a known name.
+        # Suffixed forms: "Marxloh'ta", "hochfeldde", "Марксло-то" begin with a known name.
         for name, value in table.items():
-            if len(name) >= 5 and (key.startswith(name) or name.startswith(key) and len(key) >= 5):
+            if len(name) >= 5 and key.startswith(name):
                 return value
         return None
 
-    def _lookup(self, text: str) -> List[Tuple[str, str, int, int]]:
-        """District and language names found word by word (for what the statistical extractor missed)."""
-        found = []
+    def _found(self, text: str, intent: Optional[str]) -> List[Dict[str, Any]]:
+        kinds = ["district"]
+        if intent in self._config["language_intents"]:
+            kinds.append("language")
+        entities = []
         for match in re.finditer(r"[^\W_]+(?:['’-][^\W_]+)*", text):
-            word = match.group(0)
-            if len(word) < 4:
-                continue
-            for kind in ("district", "language"):
-                value = self.canonical(kind, word)
+            for kind in kinds:
+                value = self.lookup(kind, match.group(0))
                 if value:
-                    found.append((kind, value, match.start(), match.end()))
+                    entities.append(
+                        {"entity": kind, "value": value, "start": match.start(), "end": match.end(),
+                         "confidence_entity": 1.0, "extractor": "ContractEntities"}
+                    )
                     break
-        return found
+        return entities
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
             if text.startswith("/"):
                 continue
-            entities = []
-            for entity in message.get(ENTITIES) or []:
-                kind = entity.get("entity")
-                if kind not in self.CANONICAL:
-                    entities.append(entity)
-                    continue
-                surface = text[entity["start"]:entity["end"]] if "start" in entity else str(entity.get("value"))
-                value = self.canonical(kind, surface)
-                if value is None and str(entity.get("value")) in self.CANONICAL[kind]:
-                    value = str(entity.get("value"))
-                if value is None:
-                    logger.debug("dropping %s entity that matches no canonical value", kind)
-                    continue
-                entities.append({**entity, "value": value})
-            covered = [(e.get("start"), e.get("end")) for e in entities]
-            for kind, value, start, end in self._lookup(text):
-                if any(s is not None and s < end and start < e for s, e in covered):
-                    continue
-                entities.append(
-                    {"entity": kind, "value": value, "start": start, "end": end, "confidence_entity": 1.0,
-                     "extractor": "CanonicalEntities"}
-                )
+            intent = (message.get(INTENT) or {}).get("name")
+            entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") not in ("district", "language", "target_group")]
+            entities += self._found(text, intent)
+            if self._groups is not None and text.strip():
+                probabilities = self._groups.predict_proba([text])[0]
+                best = int(probabilities.argmax())
+                group = str(self._groups.classes_[best])
+                if group != NO_GROUP and probabilities[best] >= self._config["group_threshold"]:
+                    entities.append(
+                        {"entity": "target_group", "value": group, "start": 0, "end": len(text),
+                         "confidence_entity": float(probabilities[best]), "extractor": "ContractEntities"}
+                    )
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
 

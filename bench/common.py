@@ -1,0 +1,76 @@
+"""Shared pieces of the bench scripts: the held-out set, model training into bench/results, servers."""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from afa.settings import Settings  # noqa: E402
+from afa.text import fold  # noqa: E402
+from afa.nludata import load_examples  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+
+
+def heldout() -> list[dict[str, Any]]:
+    """The held-out set, minus anything that also occurs in the training data (reported, never counted)."""
+    items = yaml.safe_load((ROOT / "bench" / "data" / "heldout.yml").read_text(encoding="utf-8"))
+    trained = {fold(e.text).strip(" .!?") for e in load_examples(ROOT / "nlu_data")}
+    kept = [i for i in items if fold(i["text"]).strip(" .!?") not in trained]
+    if len(kept) != len(items):
+        print(f"note: {len(items) - len(kept)} held-out message(s) also occur in nlu_data/ and are left out")
+    return kept
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_settings(database_url: str | None = None) -> Settings:
+    os.environ["RASA_PORT"] = str(free_port())
+    os.environ["ACTION_PORT"] = str(free_port())
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    return Settings()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class Timer:
+    def __enter__(self) -> "Timer":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = time.perf_counter() - self.start
+
+
+def ensure_database(settings: Settings) -> None:
+    """Schema and content in the bench's own database (never the developer's)."""
+    from sqlalchemy.orm import Session
+
+    from afa.content import is_seeded, load_content_file
+    from afa.db import create_schema, make_engine
+
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    with Session(engine, future=True) as session, session.begin():
+        if not is_seeded(session):
+            load_content_file(session, settings.content_file)
+    engine.dispose()

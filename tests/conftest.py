@@ -1,0 +1,128 @@
+"""Shared fixtures: a private database per test, and one trained model plus running servers per session."""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+from sqlalchemy.orm import Session
+
+from afa.catalogues import compile_catalogues
+from afa.content import load_content_file
+from afa.db import create_schema, make_engine
+from afa.settings import PROJECT_ROOT, Settings
+
+POSTGRES_ADMIN_URL = os.environ.get("AFA_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """Tests read the compiled catalogues; compiling also fails loudly on any gap."""
+    compile_catalogues(PROJECT_ROOT / "locales")
+
+
+@pytest.fixture()
+def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'afa.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture()
+def seeded_engine(database_url: str):
+    engine = make_engine(database_url)
+    create_schema(engine)
+    with Session(engine, future=True) as session, session.begin():
+        load_content_file(session, Settings().content_file)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_ADMIN_URL, future=True, isolation_level="AUTOCOMMIT")
+    name = f"afa_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current inputs: trained once, reused while config and data are unchanged."""
+    from afa.training import train
+
+    return train(Settings())
+
+
+class Bot:
+    """A client of the running Rasa server, as the Telegram front end and other tools use it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = settings.rasa_url
+
+    def say(self, sender: str, text: str, **metadata: Any) -> list[dict[str, Any]]:
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def text(self, sender: str, text: str, **metadata: Any) -> str:
+        return "\n".join(m.get("text") or "" for m in self.say(sender, text, **metadata))
+
+    def parse(self, text: str) -> dict[str, Any]:
+        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def slots(self, sender: str) -> dict[str, Any]:
+        tracker = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30).json()
+        return tracker["slots"]
+
+
+@pytest.fixture(scope="session")
+def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
+    """`rasa run` and the action server over real HTTP, on free ports, with a seeded SQLite database."""
+    from afa.serve import Services
+
+    home = tmp_path_factory.mktemp("servers")
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite:///{home / 'afa.db'}",
+            "RASA_PORT": str(free_port()),
+            "ACTION_PORT": str(free_port()),
+        }
+    )
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    create_schema(engine)
+    with Session(engine, future=True) as session, session.begin():
+        load_content_file(session, settings.content_file)
+    engine.dispose()
+    with Services(settings, trained_model, log_dir=home / "logs"):
+        yield Bot(settings)
+    for name in ("DATABASE_URL", "RASA_PORT", "ACTION_PORT"):
+        os.environ.pop(name, None)
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,84 @@
+"""Rendering of every response the domain and the actions use, in every language."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy.orm import Session
+
+from afa import FAQ_KEYS, LANGUAGES
+from afa.i18n import language_name
+from afa.nlg import UnknownResponse, language_of_tracker, render
+from afa.responses import RESPONSES
+from afa.settings import PROJECT_ROOT
+
+DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+
+
+def _used_responses() -> set[str]:
+    """Responses named in the domain and in the actions' utter_message(response=...) calls."""
+    names = set(DOMAIN["responses"])
+    for path in (PROJECT_ROOT / "actions").glob("*.py"):
+        names |= set(re.findall(r'response="(utter_[a-z_/]+)"', path.read_text(encoding="utf-8")))
+    return names
+
+
+def test_every_used_response_is_defined() -> None:
+    for name in _used_responses():
+        assert name in RESPONSES or name.startswith("utter_faq/"), name
+
+
+def test_domain_holds_no_user_facing_text() -> None:
+    for name, variants in DOMAIN["responses"].items():
+        assert [v["text"] for v in variants] == [name.replace("utter_", "", 1) if name.startswith("utter_faq/") else name]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_response_renders_in_every_language(seeded_engine, language: str) -> None:
+    with Session(seeded_engine, future=True) as session:
+        for name in sorted(_used_responses() | set(RESPONSES)):
+            message = render(name, language, {"district": "marxloh", "target_group": "women"}, session)
+            assert message["text"].strip(), name
+            assert "{" not in message["text"], (name, message["text"])
+            for button in message["buttons"]:
+                assert button["title"] and button["payload"].startswith("/")
+
+
+def test_faq_answers_come_from_the_database(seeded_engine) -> None:
+    with Session(seeded_engine, future=True) as session:
+        for key in FAQ_KEYS:
+            texts = {lang: render(f"utter_faq/{key}", lang, {}, session)["text"] for lang in LANGUAGES}
+            assert len(set(texts.values())) == 4, key
+
+
+def test_unsupported_language_reply_is_german_with_a_button_per_language(seeded_engine) -> None:
+    with Session(seeded_engine, future=True) as session:
+        message = render("utter_unsupported_language", "tr", {}, session)
+    assert "Deutsch, Türkisch, Bulgarisch und Rumänisch" in message["text"]
+    assert [b["title"] for b in message["buttons"]] == [language_name(code) for code in LANGUAGES]
+    assert [b["payload"] for b in message["buttons"]] == [f'/change_language{{"language": "{c}"}}' for c in LANGUAGES]
+
+
+def test_language_changed_names_the_language_in_itself(seeded_engine) -> None:
+    with Session(seeded_engine, future=True) as session:
+        assert "Română" in render("utter_language_changed", "ro", {}, session)["text"]
+        assert "Türkçe" in render("utter_language_changed", "tr", {}, session)["text"]
+
+
+def test_noted_summary_is_translated(seeded_engine) -> None:
+    with Session(seeded_engine, future=True) as session:
+        text = render("utter_noted", "de", {"district": "hochfeld", "target_group": "migrants"}, session)["text"]
+    assert "Hochfeld" in text and "Einwanderer" in text
+
+
+def test_unknown_response_is_an_error(seeded_engine) -> None:
+    with Session(seeded_engine, future=True) as session, pytest.raises(UnknownResponse):
+        render("utter_does_not_exist", "de", {}, session)
+
+
+def test_conversation_language_defaults_to_german() -> None:
+    assert language_of_tracker({"slots": {"language": "bg"}}) == "bg"
+    assert language_of_tracker({"slots": {"language": None}}) == "de"
+    assert language_of_tracker({}) == "de"

@@ -1,0 +1,71 @@
+"""The training data keeps the design contract: intents, entities, canonical values, languages."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import pytest
+import yaml
+
+from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS
+from afa.nludata import load_examples
+from afa.settings import PROJECT_ROOT
+from afa.text import fold
+
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help", "out_of_scope", "ask_offers", "inform",
+    "request_coach", "change_language", *(f"faq/{key}" for key in FAQ_KEYS),
+}
+VALUES = {"target_group": set(TARGET_GROUPS), "district": set(DISTRICTS), "language": set(LANGUAGES)}
+EXAMPLES = load_examples(PROJECT_ROOT / "nlu_data")
+
+
+def test_only_contract_intents_and_entity_values() -> None:
+    assert {e.intent for e in EXAMPLES} <= CONTRACT_INTENTS
+    for example in EXAMPLES:
+        for entity, value, _surface in example.entities:
+            assert value in VALUES[entity], (example.text, entity, value)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_intent_is_trained_in_every_language(language: str) -> None:
+    counts = Counter(e.intent for e in EXAMPLES if e.language == language)
+    for intent in CONTRACT_INTENTS:
+        assert counts[intent] >= 20, (language, intent, counts[intent])
+
+
+def test_language_metadata_matches_the_folder() -> None:
+    for folder in (PROJECT_ROOT / "nlu_data").iterdir():
+        for path in folder.glob("*.yml"):
+            for block in yaml.safe_load(path.read_text(encoding="utf-8"))["nlu"]:
+                expected = {"other": "other", "common": "any"}.get(folder.name, folder.name)
+                assert (block.get("metadata") or {}).get("language") == expected, (path, block.get("intent"))
+
+
+def test_no_example_has_two_labels() -> None:
+    labels: dict[str, set[str]] = defaultdict(set)
+    for example in EXAMPLES:
+        labels[fold(example.text).strip(" .!?")].add(example.intent)
+    conflicts = {text: sorted(intents) for text, intents in labels.items() if len(intents) > 1}
+    assert conflicts == {}
+
+
+def test_heldout_bench_set_is_labelled_with_the_contract() -> None:
+    items = yaml.safe_load((PROJECT_ROOT / "bench" / "data" / "heldout.yml").read_text(encoding="utf-8"))
+    per_language = Counter(i["lang"] for i in items)
+    assert all(per_language[lang] >= 40 for lang in LANGUAGES)
+    for item in items:
+        assert item["intent"] in CONTRACT_INTENTS
+        for entity, value in (item.get("entities") or {}).items():
+            assert value in VALUES[entity]
+
+
+def test_rasa_data_validate_passes() -> None:
+    rasa = Path(sys.executable).with_name("rasa")
+    result = subprocess.run(
+        [str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data", "nlu_data"],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
