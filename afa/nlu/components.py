@@ -6,7 +6,7 @@
   languages, a message-level classifier for the target group).
 - `LanguageDetector`: adds the message's language to the parse result and marks messages in languages we
   do not serve as `out_of_scope`.
-- `ButtonPayloads`: turns '/faq/<key>' button payloads into the retrieval intent with its response key.
+- `SpecialInputs`: '/faq/<key>' button payloads and empty messages, which need no classifier.
 """
 from __future__ import annotations
 
@@ -274,22 +274,33 @@ _FAQ_PAYLOAD = re.compile(r"^/faq/(?P<key>[a-z_]+)$")
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ButtonPayloads(GraphComponent):
-    """'/faq/funding' (a button) → intent `faq` with response key `faq/funding`, as if NLU had found it."""
+class SpecialInputs(GraphComponent):
+    """Inputs that need no classifier.
+
+    - '/faq/funding' (a button) → intent `faq` with response key `faq/funding`, as if NLU had found it;
+    - an empty or blank message → `out_of_scope`, whose action tells the user the message was empty.
+    """
 
     @classmethod
-    def create(cls, config, model_storage, resource, execution_context) -> "ButtonPayloads":  # type: ignore[no-untyped-def]
+    def create(cls, config, model_storage, resource, execution_context) -> "SpecialInputs":  # type: ignore[no-untyped-def]
         return cls()
+
+    @staticmethod
+    def _set(message: Message, intent_name: str) -> None:
+        intent = {"name": intent_name, "confidence": 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        message.set(ENTITIES, [], add_to_output=True)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            match = _FAQ_PAYLOAD.match((message.get(TEXT) or "").strip())
-            if not match or match.group("key") not in FAQ_KEYS:
+            text = (message.get(TEXT) or "").strip()
+            if not text:
+                self._set(message, "out_of_scope")
                 continue
-            intent = {"name": "faq", "confidence": 1.0}
-            message.set(INTENT, intent, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
-            message.set(ENTITIES, [], add_to_output=True)
-            ranking = [{"name": f"faq/{match.group('key')}", "confidence": 1.0}]
-            message.set("response_selector", selector_output("faq", ranking), add_to_output=True)
+            match = _FAQ_PAYLOAD.match(text)
+            if match and match.group("key") in FAQ_KEYS:
+                self._set(message, "faq")
+                ranking = [{"name": f"faq/{match.group('key')}", "confidence": 1.0}]
+                message.set("response_selector", selector_output("faq", ranking), add_to_output=True)
         return messages
