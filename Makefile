@@ -34,8 +34,8 @@ locales: $(MO_FILES)
 db: install locales
 	$(BIN)/afa setup
 
-model: install
-	$(BIN)/afa train
+model: db
+	$(BIN)/afa train --no-swap
 
 # Maintainers: refresh the template after changing interface strings, then update the catalogues.
 extract: install

@@ -14,58 +14,91 @@ logger = logging.getLogger("afa")
 
 
 def _engine(settings: Settings):
-    from afa.db import create_schema, make_engine
+    """An engine on DATABASE_URL with the schema migrated to the newest revision."""
+    from afa.db import make_engine, migrate
 
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    migrate(engine)
     return engine
 
 
+def _print_errors(errors: list[str]) -> None:
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+
+
 def cmd_setup(settings: Settings, args: argparse.Namespace) -> int:
-    """Create the schema and seed the content, unless the database already holds content (staff edits stay)."""
-    from afa.content import is_seeded, load_content_file
+    """Migrate the schema and seed the content, unless the database already holds content (staff edits stay)."""
+    from afa.content import ContentError, import_path, is_seeded
 
     engine = _engine(settings)
     with Session(engine, future=True) as session, session.begin():
         if is_seeded(session):
             print(f"database ready ({engine.url.render_as_string(hide_password=True)}), content already loaded")
             return 0
-        report = load_content_file(session, settings.content_file)
-    # Duplicate contacts of the source page were logged as warnings by the loader.
-    print(f"database seeded: {report.faq_answers} FAQ answers, {report.teams} teams, {report.coaches} coaches")
+        try:
+            changes, warnings = import_path(session, settings.content_path)
+        except ContentError as exc:
+            _print_errors(exc.errors)
+            return 1
+    for warning in warnings:
+        logger.warning("content: %s", warning)
+    print(f"database seeded from {settings.content_path}: {changes.summary()}")
     return 0
 
 
-def cmd_content_load(settings: Settings, args: argparse.Namespace) -> int:
-    from afa.content import ContentError, load_content_file
+def cmd_content_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Validate every row first; any error: nothing written, exit 1. No error: one transaction."""
+    from afa.content import ContentError, import_path
 
-    path = Path(args.path) if args.path else settings.content_file
     engine = _engine(settings)
     try:
         with Session(engine, future=True) as session, session.begin():
-            report = load_content_file(session, path)
+            changes, warnings = import_path(session, Path(args.path), dry_run=args.dry_run)
+            if args.dry_run:
+                session.rollback()
     except ContentError as exc:
-        for error in exc.errors:
-            print(f"error: {error}", file=sys.stderr)
-        print("nothing was written", file=sys.stderr)
+        _print_errors(exc.errors)
+        print(f"{len(exc.errors)} error(s): nothing was written", file=sys.stderr)
         return 1
-    print(f"loaded {path}: {report.faq_answers} FAQ answers, {report.teams} teams, {report.coaches} coaches")
+    for warning in warnings:
+        print(f"warning: {warning}")
+    print(("dry run, nothing written: " if args.dry_run else "imported: ") + changes.summary())
+    return 0
+
+
+def cmd_content_export(settings: Settings, args: argparse.Namespace) -> int:
+    from afa.content import export_tables, write_tables
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session:
+        tables = export_tables(session)
+    try:
+        written = write_tables(Path(args.path), tables)
+    except ValueError as exc:
+        _print_errors([str(exc)])
+        return 1
+    counts = ", ".join(f"{kind} {len(rows)}" for kind, rows in tables.items())
+    print(f"exported {counts} to {', '.join(map(str, written))}")
     return 0
 
 
 def cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
-    from afa.content import ContentError, read_content_file, validate
+    """With a path: validate that file or folder. Without: warnings about the content in the database."""
+    from afa.content import check_path
+    from afa.content.checks import database_warnings
 
-    path = Path(args.path) if args.path else settings.content_file
-    try:
-        errors, warnings = validate(read_content_file(path))
-    except ContentError as exc:
-        errors, warnings = exc.errors, []
-    for error in errors:
-        print(f"error: {error}")
+    if args.path:
+        result = check_path(None, Path(args.path))
+        errors, warnings = result.errors, result.warnings
+    else:
+        engine = _engine(settings)
+        with Session(engine, future=True) as session:
+            errors, warnings = [], database_warnings(session)
+    _print_errors(errors)
     for warning in warnings:
         print(f"warning: {warning}")
-    print(f"{path}: {len(errors)} error(s), {len(warnings)} warning(s)")
+    print(f"{args.path or 'database'}: {len(errors)} error(s), {len(warnings)} warning(s)")
     return 1 if errors else 0
 
 
@@ -87,11 +120,21 @@ def cmd_i18n_compile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    from afa.training import model_path, train
+    """Regenerate training data from the database, train if anything changed, load the model into Rasa."""
+    from afa.training import generate_training_data, model_path, swap_model, train
 
+    if not args.no_generate:
+        engine = _engine(settings)
+        with Session(engine, future=True) as session:
+            generated = generate_training_data(session, settings.generated_dir)
+        if generated:
+            print(f"training data from the database: {generated}")
     existed = model_path(settings).exists()
     path = train(settings, force=args.force)
     print(f"model {'up to date' if existed and not args.force else 'trained'}: {path}")
+    if args.swap:
+        swapped = swap_model(settings, path)
+        print(f"loaded into the Rasa server at {settings.rasa_url}" if swapped else f"no Rasa server at {settings.rasa_url}")
     return 0
 
 
@@ -144,12 +187,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("setup", help="create the database schema and seed the content if empty").set_defaults(func=cmd_setup)
 
-    content = sub.add_parser("content", help="programme content (FAQ answers, teams, coaches)")
+    content = sub.add_parser("content", help="content staff keep: FAQ answers, offers, teams, coaches, facts")
     content_sub = content.add_subparsers(dest="content_command", required=True)
-    load = content_sub.add_parser("load", help="validate a content file and replace the content in the database")
-    load.add_argument("path", nargs="?")
-    load.set_defaults(func=cmd_content_load)
-    check = content_sub.add_parser("check", help="validate a content file and list warnings")
+    imp = content_sub.add_parser("import", help="validate a .xlsx/.csv/.yaml file or folder, then write it")
+    imp.add_argument("path")
+    imp.add_argument("--dry-run", action="store_true", help="validate and show the changes, write nothing")
+    imp.set_defaults(func=cmd_content_import)
+    exp = content_sub.add_parser("export", help="write the content to .xlsx, .yaml, a folder of .csv, or KIND.csv")
+    exp.add_argument("path")
+    exp.set_defaults(func=cmd_content_export)
+    check = content_sub.add_parser("check", help="validate a file, or list warnings about the database content")
     check.add_argument("path", nargs="?")
     check.set_defaults(func=cmd_content_check)
 
@@ -157,8 +204,11 @@ def build_parser() -> argparse.ArgumentParser:
     i18n.add_argument("--check-only", action="store_true")
     i18n.set_defaults(func=cmd_i18n_compile)
 
-    train = sub.add_parser("train", help="train the Rasa model if its inputs changed")
-    train.add_argument("--force", action="store_true")
+    train = sub.add_parser("train", help="regenerate data from the database, train if needed, load into Rasa")
+    train.add_argument("--force", action="store_true", help="train even if nothing changed")
+    train.add_argument("--no-generate", action="store_true", help="do not regenerate data from the database")
+    train.add_argument("--swap", action=argparse.BooleanOptionalAction, default=True,
+                       help="load the model into the running Rasa server (default: yes)")
     train.set_defaults(func=cmd_train)
 
     sub.add_parser("actions", help="run the action server with the NLG endpoint").set_defaults(func=cmd_actions)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Optional
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     Column,
     Date,
     DateTime,
@@ -39,6 +41,11 @@ class Team(Base):
     id = Column(Integer, primary_key=True)
     district = Column(String(32), unique=True, nullable=False)
     name = Column(String(200), nullable=False)
+    telegram_chat_id = Column(BigInteger, nullable=True)
+    # Weekly hours as staff write them ("mon-thu 09:00-16:00; fri 09:00-12:00"), parsed by afa.schedule.
+    office_hours = Column(Text, nullable=False, default="")
+    closed_days = Column(Text, nullable=False, default="")  # ISO dates, comma separated
+    timezone = Column(String(64), nullable=False, default="Europe/Berlin")
     coaches = relationship("Coach", back_populates="team", order_by="Coach.position", cascade="all, delete-orphan")
 
 
@@ -48,8 +55,10 @@ class Coach(Base):
     team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
     position = Column(Integer, nullable=False, default=0)
     name = Column(String(200), nullable=False)
-    phone = Column(String(64), nullable=False)
-    email = Column(String(200), nullable=False)
+    phone = Column(String(64), nullable=False, default="")
+    email = Column(String(200), nullable=False, default="")
+    telegram_user_id = Column(BigInteger, nullable=True)
+    languages = Column(String(64), nullable=False, default="")  # comma separated codes
     team = relationship("Team", back_populates="coaches")
 
 
@@ -65,6 +74,17 @@ class FaqAnswer(Base):
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
+class FaqExample(Base):
+    """Example questions for FAQ topics staff add; `afa train` turns them into training data."""
+
+    __tablename__ = "faq_examples"
+    __table_args__ = (UniqueConstraint("key", "language", "text", name="uq_faq_example"),)
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False)
+    language = Column(String(8), nullable=False)
+    text = Column(Text, nullable=False)
+
+
 class Fact(Base):
     """Programme facts used inside answers (e.g. the period), formatted per locale when rendered."""
 
@@ -72,6 +92,59 @@ class Fact(Base):
     key = Column(String(64), primary_key=True)
     date_value = Column(Date, nullable=True)
     text_value = Column(Text, nullable=True)
+
+
+class Offer(Base):
+    """A qualification or employment offer; `example` marks invented demo offers, shown as such."""
+
+    __tablename__ = "offers"
+    id = Column(Integer, primary_key=True)
+    key = Column(String(100), unique=True, nullable=False)
+    example = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    provider = Column(String(300), nullable=False)
+    address = Column(String(300), nullable=False, default="")
+    contact_phone = Column(String(64), nullable=False, default="")
+    contact_email = Column(String(200), nullable=False, default="")
+    schedule = Column(Text, nullable=False, default="")
+    cost_cents = Column(Integer, nullable=False, default=0)  # euros × 100: exact on every database
+    valid_from = Column(Date, nullable=True)
+    valid_until = Column(Date, nullable=True)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+    texts = relationship("OfferText", cascade="all, delete-orphan", lazy="selectin")
+    districts = relationship("OfferDistrict", cascade="all, delete-orphan", lazy="selectin")
+    target_groups = relationship("OfferTargetGroup", cascade="all, delete-orphan", lazy="selectin")
+    languages = relationship("OfferLanguage", cascade="all, delete-orphan", lazy="selectin")
+
+    def text(self, language: str) -> "OfferText":
+        return next(t for t in self.texts if t.language == language)
+
+
+class OfferText(Base):
+    __tablename__ = "offer_texts"
+    offer_id = Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    language = Column(String(8), primary_key=True)
+    title = Column(String(300), nullable=False)
+    summary = Column(String(500), nullable=False)
+    details = Column(Text, nullable=False)
+
+
+class OfferDistrict(Base):
+    __tablename__ = "offer_districts"
+    offer_id = Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    district = Column(String(32), primary_key=True, index=True)
+
+
+class OfferTargetGroup(Base):
+    __tablename__ = "offer_target_groups"
+    offer_id = Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    target_group = Column(String(32), primary_key=True, index=True)
+
+
+class OfferLanguage(Base):
+    __tablename__ = "offer_languages"
+    offer_id = Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    language = Column(String(8), primary_key=True, index=True)
 
 
 class UnansweredQuestion(Base):
@@ -107,8 +180,28 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return engine
 
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(connection=None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision` with Alembic (the only way the schema is created or changed)."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), revision)
+
+
 def create_schema(engine: Engine) -> None:
-    Base.metadata.create_all(engine)
+    migrate(engine)
 
 
 def as_date(value: object) -> Optional[date]:

@@ -10,24 +10,35 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from afa import DEFAULT_LANGUAGE, FAQ_KEYS, LANGUAGES
+from afa import DEFAULT_LANGUAGE, DISTRICTS, LANGUAGES, TARGET_GROUPS
 from afa.content import faq_answer, render_contacts
 from afa.i18n import gettext, language_name, list_of, normalise_language
-from afa.responses import RESPONSES, TARGET_GROUP_LABELS
+from afa.offers import render_offer
+from afa.responses import RESPONSES, TARGET_GROUP_BUTTONS, TARGET_GROUP_LABELS
 
 FAQ_PREFIX = "utter_faq/"
+CONTENT_RESPONSES = ("utter_offer",)  # rendered from database content, not from the catalogues
 
 
 class UnknownResponse(KeyError):
     """Rasa asked for a response this bot does not define."""
 
 
-def language_buttons() -> list[dict[str, str]]:
-    """One button per language, each labelled in its own language."""
-    return [
-        {"title": language_name(code), "payload": "/change_language" + json.dumps({"language": code})}
-        for code in LANGUAGES
-    ]
+def choice_buttons(response: str, language: str) -> list[dict[str, str]] | None:
+    """Buttons that set an entity: languages, target groups, districts (payloads need no NLU)."""
+    if response in ("utter_unsupported_language", "utter_ask_language"):
+        return [
+            {"title": language_name(code), "payload": "/change_language" + json.dumps({"language": code})}
+            for code in LANGUAGES
+        ]
+    if response == "utter_ask_target_group":
+        return [
+            {"title": gettext(language, TARGET_GROUP_BUTTONS[group]), "payload": "/inform" + json.dumps({"target_group": group})}
+            for group in TARGET_GROUPS
+        ]
+    if response == "utter_ask_district":
+        return [{"title": d.capitalize(), "payload": "/inform" + json.dumps({"district": d})} for d in DISTRICTS]
+    return None
 
 
 def language_of_tracker(tracker: dict[str, Any]) -> str:
@@ -47,12 +58,17 @@ def summary_of(language: str, district: str | None, target_group: str | None) ->
 def render(response: str, language: str, arguments: dict[str, Any], session: Session) -> dict[str, Any]:
     """The message (text and buttons) for `response` in `language`."""
     if response.startswith(FAQ_PREFIX):
-        key = response[len(FAQ_PREFIX):]
-        text = faq_answer(session, key, language) if key in FAQ_KEYS else None
+        text = faq_answer(session, response[len(FAQ_PREFIX):], language)
         if text is None:
             return render("utter_faq_missing", language, arguments, session)
         buttons = [{"title": gettext(language, "Talk to a coach"), "payload": "/request_coach"}]
         return {"text": text, "buttons": buttons}
+
+    if response == CONTENT_RESPONSES[0]:
+        text = render_offer(session, str(arguments.get("offer_key")), language)
+        if text is None:
+            raise UnknownResponse(f"utter_offer: no offer {arguments.get('offer_key')!r}")
+        return {"text": text, "buttons": []}
 
     if response == "utter_unsupported_language":
         # Whoever writes in a language we do not serve gets German, the default, plus a way out.
@@ -73,6 +89,5 @@ def render(response: str, language: str, arguments: dict[str, Any], session: Ses
         params["summary"] = summary_of(language, district, arguments.get("target_group"))
 
     buttons = [{"title": gettext(language, b.title), "payload": b.payload} for b in spec.buttons]
-    if response in ("utter_unsupported_language", "utter_ask_language"):
-        buttons = language_buttons()
+    buttons = choice_buttons(response, language) or buttons
     return {"text": gettext(language, spec.text, **params), "buttons": buttons}

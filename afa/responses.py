@@ -40,7 +40,16 @@ TARGET_GROUP_LABELS = {
     "school_transition": N_("pupils between school and work"),
     "migrants": N_("immigrants and refugees"),
 }
-assert set(TARGET_GROUP_LABELS) == set(TARGET_GROUPS)
+TARGET_GROUP_BUTTONS = {
+    "benefits": N_("I receive benefits"),
+    "unregistered": N_("Not registered anywhere"),
+    "women": N_("Woman returning to work"),
+    "youth": N_("Young, no degree"),
+    "school_transition": N_("Pupil, leaving school"),
+    "migrants": N_("New in Germany"),
+}
+assert set(TARGET_GROUP_LABELS) == set(TARGET_GROUP_BUTTONS) == set(TARGET_GROUPS)
+BTN_MORE = Button(N_("More offers"), "/more_offers")
 
 RESPONSES: dict[str, Response] = {
     "utter_greet": Response(
@@ -85,18 +94,18 @@ RESPONSES: dict[str, Response] = {
     ),
     "utter_ask_language": Response(N_("Which language would you like me to write in?")),
     "utter_language_changed": Response(N_("All right, from now on I will write in {language}.")),
-    "utter_offers": Response(
-        N_(
-            "The network coaches know the low-threshold qualification and employment offers in the district and "
-            "help you find one that fits your situation. You can reach them here:\n\n{contacts}"
-        ),
-        (BTN_COACH, BTN_TARGET_GROUPS),
-    ),
     "utter_coach": Response(
         N_("You can reach the network coach team directly:\n\n{contacts}"),
         (BTN_ABOUT,),
     ),
-    "utter_noted": Response(N_("Thank you, I have noted: {summary}.")),
+    "utter_ask_target_group": Response(N_("To find offers that fit you: which of these describes you best?")),
+    "utter_ask_district": Response(N_("In which district do you live?")),
+    "utter_offers_found": Response(N_("Offers for {summary}:")),
+    "utter_offers_more": Response(N_("Would you like to see more offers, or talk to a coach?"), (BTN_MORE, BTN_COACH)),
+    "utter_offers_end": Response(N_("These are all the offers I have for you. A coach can help you further."), (BTN_COACH,)),
+    "utter_no_offers": Response(
+        N_("I have found no offer for {summary} at the moment. A coach can help you personally."), (BTN_COACH,)
+    ),
     "utter_faq_missing": Response(
         N_("I have no answer to that question yet. The coach team can help you:\n\n{contacts}"),
     ),

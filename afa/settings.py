@@ -25,8 +25,11 @@ class Settings:
     rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
     models_dir: Path = field(default_factory=lambda: Path(_env("AFA_MODELS_DIR", str(PROJECT_ROOT / "models"))))
-    content_file: Path = field(
-        default_factory=lambda: Path(_env("AFA_CONTENT_FILE", str(PROJECT_ROOT / "content" / "programme.yaml")))
+    # The reviewed seed content: a folder (or file) in the `afa content import` format.
+    content_path: Path = field(default_factory=lambda: Path(_env("AFA_CONTENT", str(PROJECT_ROOT / "content"))))
+    # Training data generated from the database (FAQ topics staff add), used by `afa train`.
+    generated_dir: Path = field(
+        default_factory=lambda: Path(_env("AFA_GENERATED_DIR", str(PROJECT_ROOT / "var" / "nlu_generated")))
     )
     locales_dir: Path = PROJECT_ROOT / "locales"
     nlu_dir: Path = PROJECT_ROOT / "nlu_data"

@@ -65,12 +65,12 @@ def ensure_database(settings: Settings) -> None:
     """Schema and content in the bench's own database (never the developer's)."""
     from sqlalchemy.orm import Session
 
-    from afa.content import is_seeded, load_content_file
+    from afa.content import import_path, is_seeded
     from afa.db import create_schema, make_engine
 
     engine = make_engine(settings.database_url)
     create_schema(engine)
     with Session(engine, future=True) as session, session.begin():
         if not is_seeded(session):
-            load_content_file(session, settings.content_file)
+            import_path(session, settings.content_path)
     engine.dispose()

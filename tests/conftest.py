@@ -12,7 +12,7 @@ import requests
 from sqlalchemy.orm import Session
 
 from afa.catalogues import compile_catalogues
-from afa.content import load_content_file
+from afa.content import import_path
 from afa.db import create_schema, make_engine
 from afa.settings import PROJECT_ROOT, Settings
 
@@ -23,6 +23,12 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def seed(engine) -> None:  # type: ignore[no-untyped-def]
+    """The reviewed content of the repository (programme facts, FAQ, teams, example offers)."""
+    with Session(engine, future=True) as session, session.begin():
+        import_path(session, Settings().content_path)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -42,8 +48,7 @@ def database_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 def seeded_engine(database_url: str):
     engine = make_engine(database_url)
     create_schema(engine)
-    with Session(engine, future=True) as session, session.begin():
-        load_content_file(session, Settings().content_file)
+    seed(engine)
     yield engine
     engine.dispose()
 
@@ -115,8 +120,7 @@ def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     settings = Settings()
     engine = make_engine(settings.database_url)
     create_schema(engine)
-    with Session(engine, future=True) as session, session.begin():
-        load_content_file(session, settings.content_file)
+    seed(engine)
     engine.dispose()
     with Services(settings, trained_model, log_dir=home / "logs"):
         yield Bot(settings)

@@ -10,10 +10,11 @@ from sqlalchemy.orm import Session
 
 from afa import FAQ_KEYS, LANGUAGES
 from afa.i18n import language_name
-from afa.nlg import UnknownResponse, language_of_tracker, render
+from afa.nlg import CONTENT_RESPONSES, FAQ_PREFIX, UnknownResponse, language_of_tracker, render
 from afa.responses import RESPONSES
 from afa.settings import PROJECT_ROOT
 
+EXAMPLE_OFFER = yaml.safe_load((PROJECT_ROOT / "content" / "offers.yaml").read_text(encoding="utf-8"))["offers"][0]["key"]
 DOMAIN = yaml.safe_load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
 
 
@@ -27,7 +28,7 @@ def _used_responses() -> set[str]:
 
 def test_every_used_response_is_defined() -> None:
     for name in _used_responses():
-        assert name in RESPONSES or name.startswith("utter_faq/"), name
+        assert name in RESPONSES or name in CONTENT_RESPONSES or name.startswith(FAQ_PREFIX), name
 
 
 def test_domain_holds_no_user_facing_text() -> None:
@@ -39,7 +40,8 @@ def test_domain_holds_no_user_facing_text() -> None:
 def test_every_response_renders_in_every_language(seeded_engine, language: str) -> None:
     with Session(seeded_engine, future=True) as session:
         for name in sorted(_used_responses() | set(RESPONSES)):
-            message = render(name, language, {"district": "marxloh", "target_group": "women"}, session)
+            arguments = {"district": "marxloh", "target_group": "women", "offer_key": EXAMPLE_OFFER}
+            message = render(name, language, arguments, session)
             assert message["text"].strip(), name
             assert "{" not in message["text"], (name, message["text"])
             for button in message["buttons"]:
@@ -69,7 +71,7 @@ def test_language_changed_names_the_language_in_itself(seeded_engine) -> None:
 
 def test_noted_summary_is_translated(seeded_engine) -> None:
     with Session(seeded_engine, future=True) as session:
-        text = render("utter_noted", "de", {"district": "hochfeld", "target_group": "migrants"}, session)["text"]
+        text = render("utter_offers_found", "de", {"district": "hochfeld", "target_group": "migrants"}, session)["text"]
     assert "Hochfeld" in text and "Einwanderer" in text
 
 

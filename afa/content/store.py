@@ -1,0 +1,261 @@
+"""Content in the database: apply validated tables (one transaction, the caller's) and export them back.
+
+A kind that appears in an import replaces that kind: rows are added, changed or removed by their key, so
+importing an export changes nothing and a staff spreadsheet is the whole truth for the kinds it holds.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from afa import LANGUAGES
+from afa.content.schema import KEYS, KINDS, ORDER
+from afa.content.tables import cell
+from afa.db import (
+    Coach,
+    Fact,
+    FaqAnswer,
+    FaqExample,
+    Offer,
+    OfferDistrict,
+    OfferLanguage,
+    OfferTargetGroup,
+    OfferText,
+    Team,
+)
+
+DEFAULTS: dict[str, Any] = {"example": False, "active": True, "timezone": "Europe/Berlin", "cost": Decimal(0)}
+
+
+@dataclass
+class Changes:
+    added: dict[str, int] = field(default_factory=dict)
+    changed: dict[str, int] = field(default_factory=dict)
+    removed: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.added.values()) + sum(self.changed.values()) + sum(self.removed.values())
+
+    def summary(self) -> str:
+        kinds = sorted(set(self.added) | set(self.changed) | set(self.removed), key=ORDER.index)
+        parts = [
+            f"{kind}: +{self.added.get(kind, 0)} ~{self.changed.get(kind, 0)} -{self.removed.get(kind, 0)}" for kind in kinds
+        ]
+        return "; ".join(parts) if parts else "no changes"
+
+
+def canonical(kind: str, record: dict[str, Any]) -> dict[str, str]:
+    """A record as the strings an export writes (defaults filled in), for comparing and exporting."""
+    row = {}
+    for column in KINDS[kind]:
+        value = record.get(column.name)
+        if value is None or value == "":
+            value = DEFAULTS.get(column.name, value)
+        row[column.name] = cell(value)
+    return row
+
+
+def _key(kind: str, row: dict[str, str]) -> tuple[str, ...]:
+    return tuple(row[name].casefold() for name in KEYS[kind])
+
+
+# --- export: the database as rows of strings ----------------------------------------------------------
+def _export_facts(session: Session) -> list[dict[str, Any]]:
+    return [{"key": f.key, "value": f.date_value or f.text_value} for f in session.scalars(select(Fact).order_by(Fact.key))]
+
+
+def _export_teams(session: Session) -> list[dict[str, Any]]:
+    return [
+        {"district": t.district, "name": t.name, "telegram_chat_id": t.telegram_chat_id, "office_hours": t.office_hours,
+         "closed_days": t.closed_days, "timezone": t.timezone}
+        for t in session.scalars(select(Team).order_by(Team.id))
+    ]
+
+
+def _export_coaches(session: Session) -> list[dict[str, Any]]:
+    rows = []
+    for team in session.scalars(select(Team).order_by(Team.id)):
+        for c in team.coaches:
+            rows.append({"team": team.district, "name": c.name, "phone": c.phone, "email": c.email,
+                         "telegram_user_id": c.telegram_user_id, "languages": c.languages})
+    return rows
+
+
+def _export_faq(session: Session) -> list[dict[str, Any]]:
+    by_key: dict[str, dict[str, Any]] = {}
+    for answer in session.scalars(select(FaqAnswer).order_by(FaqAnswer.id)):
+        by_key.setdefault(answer.key, {"key": answer.key})[f"answer_{answer.language}"] = answer.text
+    return list(by_key.values())
+
+
+def _export_faq_examples(session: Session) -> list[dict[str, Any]]:
+    query = select(FaqExample).order_by(FaqExample.key, FaqExample.language, FaqExample.id)
+    return [{"key": e.key, "language": e.language, "text": e.text} for e in session.scalars(query)]
+
+
+def offer_row(offer: Offer) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "key": offer.key, "example": offer.example, "active": offer.active, "provider": offer.provider,
+        "address": offer.address, "districts": sorted(d.district for d in offer.districts),
+        "target_groups": sorted(t.target_group for t in offer.target_groups),
+        "languages": sorted(lang.language for lang in offer.languages), "contact_phone": offer.contact_phone,
+        "contact_email": offer.contact_email, "schedule": offer.schedule, "cost": Decimal(offer.cost_cents) / 100,
+        "valid_from": offer.valid_from, "valid_until": offer.valid_until,
+    }
+    for text in offer.texts:
+        row[f"title_{text.language}"] = text.title
+        row[f"summary_{text.language}"] = text.summary
+        row[f"details_{text.language}"] = text.details
+    return row
+
+
+def _export_offers(session: Session) -> list[dict[str, Any]]:
+    return [offer_row(o) for o in session.scalars(select(Offer).order_by(Offer.id))]
+
+
+EXPORTERS: dict[str, Callable[[Session], list[dict[str, Any]]]] = {
+    "facts": _export_facts, "teams": _export_teams, "coaches": _export_coaches, "faq": _export_faq,
+    "faq_examples": _export_faq_examples, "offers": _export_offers,
+}
+
+
+def export_tables(session: Session, kinds: tuple[str, ...] = ORDER) -> dict[str, list[dict[str, str]]]:
+    return {kind: [canonical(kind, r) for r in EXPORTERS[kind](session)] for kind in kinds}
+
+
+# --- import: write validated records ------------------------------------------------------------------
+def _sorted_list(value: Any) -> str:
+    return ", ".join(sorted(value)) if isinstance(value, list) else cell(value)
+
+
+def _comparable(kind: str, row: dict[str, str]) -> dict[str, str]:
+    """Lists compare as sets: 'hochfeld, marxloh' equals 'marxloh, hochfeld'."""
+    list_columns = {c.name for c in KINDS[kind] if c.type in ("districts", "target_groups", "languages", "dates")}
+    return {k: (", ".join(sorted(x.strip() for x in v.split(","))) if k in list_columns and v else v) for k, v in row.items()}
+
+
+def _write_team(session: Session, record: dict[str, Any], team: Team | None) -> None:
+    team = team or Team(district=record["district"])
+    team.name = record["name"]
+    team.telegram_chat_id = record["telegram_chat_id"]
+    team.office_hours = record["office_hours"] or ""
+    team.closed_days = ", ".join(d.isoformat() for d in record["closed_days"])
+    team.timezone = record["timezone"] or DEFAULTS["timezone"]
+    session.add(team)
+
+
+def _write_offer(session: Session, record: dict[str, Any], offer: Offer | None) -> None:
+    if offer is None:
+        offer = Offer(key=record["key"])
+        session.add(offer)
+    for name in ("provider", "address", "contact_phone", "contact_email", "schedule"):
+        setattr(offer, name, record[name] if record[name] is not None else "")
+    offer.valid_from, offer.valid_until = record["valid_from"], record["valid_until"]
+    offer.example = DEFAULTS["example"] if record["example"] is None else record["example"]
+    offer.active = DEFAULTS["active"] if record["active"] is None else record["active"]
+    offer.cost_cents = int((record["cost"] if record["cost"] is not None else DEFAULTS["cost"]) * 100)
+    offer.texts = [
+        OfferText(language=lang, title=record[f"title_{lang}"], summary=record[f"summary_{lang}"],
+                  details=record[f"details_{lang}"])
+        for lang in LANGUAGES
+    ]
+    offer.districts = [OfferDistrict(district=d) for d in record["districts"]]
+    offer.target_groups = [OfferTargetGroup(target_group=t) for t in record["target_groups"]]
+    offer.languages = [OfferLanguage(language=lang) for lang in record["languages"]]
+
+
+def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dry_run: bool = False) -> Changes:
+    """Make the database hold exactly `records` for each kind they contain; return what changed."""
+    changes = Changes()
+    for kind in ORDER:
+        if kind not in records:
+            continue
+        current = {_key(kind, row): row for row in export_tables(session, (kind,))[kind]}
+        wanted = {}
+        for record in records[kind]:
+            wanted[_key(kind, canonical(kind, record))] = record
+        added = [k for k in wanted if k not in current]
+        removed = [k for k in current if k not in wanted]
+        changed = [
+            k for k in wanted
+            if k in current and _comparable(kind, canonical(kind, wanted[k])) != _comparable(kind, current[k])
+        ]
+        changes.added[kind], changes.changed[kind], changes.removed[kind] = len(added), len(changed), len(removed)
+        if dry_run or not (added or removed or changed):
+            continue
+        WRITERS[kind](session, wanted, added + changed, removed)
+        session.flush()
+    return changes
+
+
+def _apply_facts(session: Session, wanted: dict, upsert: list, removed: list) -> None:
+    for key in removed:
+        session.execute(delete(Fact).where(Fact.key == key[0]))
+    for key in upsert:
+        record = wanted[key]
+        session.merge(Fact(key=record["key"], date_value=record["value"]))
+
+
+def _apply_teams(session: Session, wanted: dict, upsert: list, removed: list) -> None:
+    teams = {t.district: t for t in session.scalars(select(Team))}
+    for key in removed:
+        session.delete(teams[key[0]])
+    for key in upsert:
+        _write_team(session, wanted[key], teams.get(wanted[key]["district"]))
+
+
+def _apply_coaches(session: Session, wanted: dict, upsert: list, removed: list) -> None:
+    # Coaches are few and ordered within their team: rewrite them all (positions follow the file's order).
+    teams = {t.district: t for t in session.scalars(select(Team))}
+    session.execute(delete(Coach))
+    positions: dict[str, int] = {}
+    for record in wanted.values():
+        position = positions.get(record["team"], 0)
+        positions[record["team"]] = position + 1
+        session.add(Coach(team_id=teams[record["team"]].id, position=position, name=record["name"],
+                          phone=record["phone"] or "", email=record["email"] or "",
+                          telegram_user_id=record["telegram_user_id"], languages=", ".join(record["languages"])))
+
+
+def _apply_faq(session: Session, wanted: dict, upsert: list, removed: list) -> None:
+    answers = {(a.key, a.language): a for a in session.scalars(select(FaqAnswer))}
+    for key in removed:
+        session.execute(delete(FaqAnswer).where(FaqAnswer.key == key[0]))
+    for key in upsert:
+        record = wanted[key]
+        for language in LANGUAGES:
+            text = record[f"answer_{language}"].strip()
+            row = answers.get((record["key"], language))
+            if row is None:
+                session.add(FaqAnswer(key=record["key"], language=language, text=text))
+            elif row.text != text:
+                row.text = text
+
+
+def _apply_faq_examples(session: Session, wanted: dict, upsert: list, removed: list) -> None:
+    session.execute(delete(FaqExample))
+    for record in wanted.values():
+        session.add(FaqExample(key=record["key"], language=record["language"], text=record["text"]))
+
+
+def _apply_offers(session: Session, wanted: dict, upsert: list, removed: list) -> None:
+    removed_keys = [key[0] for key in removed]
+    for start in range(0, len(removed_keys), 500):
+        batch = removed_keys[start:start + 500]
+        for offer in session.scalars(select(Offer).where(Offer.key.in_(batch))):
+            session.delete(offer)
+    existing = {o.key: o for o in session.scalars(select(Offer).where(Offer.key.in_([wanted[k]["key"] for k in upsert])))} if len(upsert) <= 900 else {o.key: o for o in session.scalars(select(Offer))}
+    for key in upsert:
+        record = wanted[key]
+        _write_offer(session, record, existing.get(record["key"]))
+
+
+WRITERS: dict[str, Callable[[Session, dict, list, list], None]] = {
+    "facts": _apply_facts, "teams": _apply_teams, "coaches": _apply_coaches, "faq": _apply_faq,
+    "faq_examples": _apply_faq_examples, "offers": _apply_offers,
+}

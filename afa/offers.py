@@ -1,0 +1,89 @@
+"""Finding offers for a person's situation, and showing one in the reader's language."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from afa.db import Offer, OfferDistrict, OfferLanguage, OfferTargetGroup
+from afa.i18n import N_, gettext
+from afa.schedule import ScheduleError, render_schedule
+
+PAGE_SIZE = 3
+
+EXAMPLE_MARKER = N_("Example offer for demonstration, not a real course")
+WHERE = N_("Where")
+WHEN = N_("When")
+CONTACT = N_("Contact")
+COST = N_("Cost")
+FREE = N_("free of charge")
+
+
+@dataclass(frozen=True)
+class Page:
+    keys: list[str]
+    total: int
+    page: int
+
+    @property
+    def has_more(self) -> bool:
+        return (self.page + 1) * PAGE_SIZE < self.total
+
+
+def _matching(target_group: str, district: str, today: date):  # type: ignore[no-untyped-def]
+    return and_(
+        Offer.active.is_(True),
+        or_(Offer.valid_from.is_(None), Offer.valid_from <= today),
+        or_(Offer.valid_until.is_(None), Offer.valid_until >= today),
+        exists().where(OfferDistrict.offer_id == Offer.id, OfferDistrict.district == district),
+        exists().where(OfferTargetGroup.offer_id == Offer.id, OfferTargetGroup.target_group == target_group),
+    )
+
+
+def search(
+    session: Session, target_group: str, district: str, language: str, page: int = 0, today: date | None = None
+) -> Page:
+    """Active, current offers for the group in the district; those given in the reader's language first,
+    real offers before examples."""
+    condition = _matching(target_group, district, today or date.today())
+    in_language = exists().where(OfferLanguage.offer_id == Offer.id, OfferLanguage.language == language)
+    query = (
+        select(Offer.key)
+        .where(condition)
+        .order_by(case((in_language, 0), else_=1), Offer.example, Offer.id)
+        .offset(page * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    total = session.scalar(select(func.count(Offer.id)).where(condition)) or 0
+    return Page(list(session.scalars(query)), total, page)
+
+
+def render_offer(session: Session, key: str, language: str) -> str | None:
+    """One offer as a message: title, summary, where, when, contact, cost, and the example marker."""
+    offer = session.scalar(select(Offer).where(Offer.key == key))
+    if offer is None:
+        return None
+    text = offer.text(language)
+    lines = [text.title]
+    if offer.example:
+        lines.append(f"⚠️ {gettext(language, EXAMPLE_MARKER)}")
+    lines.append(text.summary)
+    if offer.address:
+        lines.append(f"📍 {gettext(language, WHERE)}: {offer.address}")
+    try:
+        when = render_schedule(offer.schedule, language)
+    except ScheduleError:  # validated on import; a hand-edited database row must not break the reply
+        when = offer.schedule
+    if when:
+        lines.append(f"🕒 {gettext(language, WHEN)}: {when}")
+    contact = ", ".join(x for x in (offer.contact_phone, offer.contact_email) if x)
+    if contact:
+        lines.append(f"☎️ {gettext(language, CONTACT)}: {contact}")
+    cost = Decimal(offer.cost_cents or 0) / 100
+    price = gettext(language, FREE) if cost == 0 else format_currency(cost, "EUR", locale=language)
+    lines.append(f"💶 {gettext(language, COST)}: {price}")
+    return "\n".join(lines)
