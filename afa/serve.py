@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional
 
 import requests
+import yaml
 
 from afa.settings import Settings
 from afa.training import rasa_executable
@@ -49,6 +50,37 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen, ready=lambda r
             pass
         time.sleep(0.5)
     raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
+
+
+def tracker_store_config(database_url: str) -> dict:
+    """Rasa's own SQL tracker store on the project's database, so conversations survive restarts and model swaps."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        return {"type": "SQL", "dialect": "sqlite", "db": url.database}
+    config = {"type": "SQL", "dialect": url.get_backend_name(), "url": url.host or "127.0.0.1", "db": url.database,
+              "port": url.port or 5432, "username": url.username or ""}
+    if url.password:
+        config["password"] = url.password
+    return config
+
+
+def runtime_endpoints(settings: Settings) -> Path:
+    """endpoints.yml with this run's ports and the tracker store (and Redis lock store) filled in."""
+    text = (settings.root / "endpoints.yml").read_text(encoding="utf-8").replace("${ACTION_PORT}", str(settings.action_port))
+    endpoints = yaml.safe_load(text)
+    endpoints["tracker_store"] = tracker_store_config(settings.database_url)
+    if settings.redis_url:
+        from urllib.parse import urlparse
+
+        redis = urlparse(settings.redis_url)
+        endpoints["lock_store"] = {"type": "redis", "url": redis.hostname, "port": redis.port or 6379,
+                                   "db": int((redis.path or "/0").lstrip("/") or 0)}
+    target = settings.root / "var" / "run" / f"endpoints-{settings.rasa_port}.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+    return target
 
 
 class Services:
@@ -86,7 +118,7 @@ class Services:
                 "--interface", s.host,
                 "--port", str(s.rasa_port),
                 "--model", str(self.model),
-                "--endpoints", "endpoints.yml",
+                "--endpoints", str(runtime_endpoints(s)),
                 "--credentials", "credentials.yml",
             ],
         )

@@ -65,3 +65,26 @@ def test_serve_answers_and_stops_cleanly_on_sigterm(tmp_path: Path, trained_mode
     for port in (rasa_port, action_port):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", port))  # free again: both children are gone
+
+
+def test_runtime_endpoints_use_rasas_sql_tracker_store_and_redis_lock_store(tmp_path: Path, monkeypatch) -> None:
+    import yaml
+
+    from afa.serve import runtime_endpoints, tracker_store_config
+    from afa.settings import Settings
+
+    assert tracker_store_config("sqlite:////data/afa.db") == {"type": "SQL", "dialect": "sqlite", "db": "/data/afa.db"}
+    assert tracker_store_config("postgresql+psycopg2://postgres@127.0.0.1:5432/afa") == {
+        "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "db": "afa", "port": 5432, "username": "postgres",
+    }
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+    monkeypatch.setenv("ACTION_PORT", "5999")
+    monkeypatch.setenv("RASA_PORT", str(free_port()))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
+    path = runtime_endpoints(Settings())
+    endpoints = yaml.safe_load(path.read_text())
+    path.unlink()
+    assert endpoints["action_endpoint"]["url"] == "http://127.0.0.1:5999/webhook"
+    assert endpoints["nlg"]["url"] == "http://127.0.0.1:5999/nlg"
+    assert endpoints["tracker_store"]["db"] == str(tmp_path / "x.db")
+    assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2}
