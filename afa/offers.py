@@ -34,13 +34,16 @@ class Page:
         return (self.page + 1) * PAGE_SIZE < self.total
 
 
-def _matching(target_group: str, district: str, today: date):  # type: ignore[no-untyped-def]
-    return and_(
-        Offer.active.is_(True),
-        or_(Offer.valid_from.is_(None), Offer.valid_from <= today),
-        or_(Offer.valid_until.is_(None), Offer.valid_until >= today),
-        exists().where(OfferDistrict.offer_id == Offer.id, OfferDistrict.district == district),
-        exists().where(OfferTargetGroup.offer_id == Offer.id, OfferTargetGroup.target_group == target_group),
+def _matching(query, target_group: str, district: str, today: date):  # type: ignore[no-untyped-def]
+    """Restrict `query` to active, current offers for the group in the district."""
+    return (
+        query.join(OfferDistrict, and_(OfferDistrict.offer_id == Offer.id, OfferDistrict.district == district))
+        .join(OfferTargetGroup, and_(OfferTargetGroup.offer_id == Offer.id, OfferTargetGroup.target_group == target_group))
+        .where(
+            Offer.active.is_(True),
+            or_(Offer.valid_from.is_(None), Offer.valid_from <= today),
+            or_(Offer.valid_until.is_(None), Offer.valid_until >= today),
+        )
     )
 
 
@@ -48,18 +51,22 @@ def search(
     session: Session, target_group: str, district: str, language: str, page: int = 0, today: date | None = None
 ) -> Page:
     """Active, current offers for the group in the district; those given in the reader's language first,
-    real offers before examples."""
-    condition = _matching(target_group, district, today or date.today())
+    real offers before examples. One query: the total comes with the page (a window count)."""
+    today = today or date.today()
     in_language = exists().where(OfferLanguage.offer_id == Offer.id, OfferLanguage.language == language)
     query = (
-        select(Offer.key)
-        .where(condition)
+        _matching(select(Offer.key, func.count().over().label("total")), target_group, district, today)
         .order_by(case((in_language, 0), else_=1), Offer.example, Offer.id)
         .offset(page * PAGE_SIZE)
         .limit(PAGE_SIZE)
     )
-    total = session.scalar(select(func.count(Offer.id)).where(condition)) or 0
-    return Page(list(session.scalars(query)), total, page)
+    rows = session.execute(query).all()
+    if rows:
+        return Page([row.key for row in rows], int(rows[0].total), page)
+    total = 0
+    if page:  # past the last page the window count is not there: count once ("more" after the end)
+        total = session.scalar(_matching(select(func.count()).select_from(Offer), target_group, district, today)) or 0
+    return Page([], total, page)
 
 
 def render_offer(session: Session, key: str, language: str) -> str | None:

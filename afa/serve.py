@@ -67,10 +67,13 @@ def tracker_store_config(database_url: str) -> dict:
 
 
 def runtime_endpoints(settings: Settings) -> Path:
-    """endpoints.yml with this run's ports and the tracker store (and Redis lock store) filled in."""
+    """endpoints.yml with this run's ports, the tracker store (AFA_TRACKER_STORE) and the Redis lock store."""
     text = (settings.root / "endpoints.yml").read_text(encoding="utf-8").replace("${ACTION_PORT}", str(settings.action_port))
     endpoints = yaml.safe_load(text)
-    endpoints["tracker_store"] = tracker_store_config(settings.database_url)
+    if settings.tracker_store == "sql":
+        endpoints["tracker_store"] = tracker_store_config(settings.database_url)
+    else:
+        endpoints["tracker_store"] = {"type": "afa.tracker_store.ProcessTrackerStore"}
     if settings.redis_url:
         from urllib.parse import urlparse
 

@@ -21,6 +21,9 @@ class Settings:
     database_url: str = field(
         default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'afa.db'}")
     )
+    # Conversations: "memory" (one Rasa process; kept across model swaps) or "sql" (Rasa's SQL tracker store on
+    # DATABASE_URL: survives restarts, shared by several Rasa servers).
+    tracker_store: str = field(default_factory=lambda: _env("AFA_TRACKER_STORE", "memory"))
     # Rasa's Redis lock store, for several Rasa servers side by side (empty: Rasa's in-memory lock store).
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     host: str = field(default_factory=lambda: _env("AFA_HOST", "127.0.0.1"))

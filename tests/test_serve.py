@@ -78,6 +78,7 @@ def test_runtime_endpoints_use_rasas_sql_tracker_store_and_redis_lock_store(tmp_
         "type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "db": "afa", "port": 5432, "username": "postgres",
     }
     monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/2")
+    monkeypatch.setenv("AFA_TRACKER_STORE", "sql")
     monkeypatch.setenv("ACTION_PORT", "5999")
     monkeypatch.setenv("RASA_PORT", str(free_port()))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'x.db'}")
@@ -88,3 +89,7 @@ def test_runtime_endpoints_use_rasas_sql_tracker_store_and_redis_lock_store(tmp_
     assert endpoints["nlg"]["url"] == "http://127.0.0.1:5999/nlg"
     assert endpoints["tracker_store"]["db"] == str(tmp_path / "x.db")
     assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 2}
+    monkeypatch.setenv("AFA_TRACKER_STORE", "memory")
+    path = runtime_endpoints(Settings())
+    assert yaml.safe_load(path.read_text())["tracker_store"] == {"type": "afa.tracker_store.ProcessTrackerStore"}
+    path.unlink()

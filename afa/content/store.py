@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from afa import LANGUAGES
@@ -26,6 +26,7 @@ from afa.db import (
     OfferTargetGroup,
     OfferText,
     Team,
+    utcnow,
 )
 
 DEFAULTS: dict[str, Any] = {"example": False, "active": True, "timezone": "Europe/Berlin", "cost": Decimal(0)}
@@ -98,24 +99,27 @@ def _export_faq_examples(session: Session) -> list[dict[str, Any]]:
     return [{"key": e.key, "language": e.language, "text": e.text} for e in session.scalars(query)]
 
 
-def offer_row(offer: Offer) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "key": offer.key, "example": offer.example, "active": offer.active, "provider": offer.provider,
-        "address": offer.address, "districts": sorted(d.district for d in offer.districts),
-        "target_groups": sorted(t.target_group for t in offer.target_groups),
-        "languages": sorted(lang.language for lang in offer.languages), "contact_phone": offer.contact_phone,
-        "contact_email": offer.contact_email, "schedule": offer.schedule, "cost": Decimal(offer.cost_cents) / 100,
-        "valid_from": offer.valid_from, "valid_until": offer.valid_until,
-    }
-    for text in offer.texts:
-        row[f"title_{text.language}"] = text.title
-        row[f"summary_{text.language}"] = text.summary
-        row[f"details_{text.language}"] = text.details
-    return row
-
-
 def _export_offers(session: Session) -> list[dict[str, Any]]:
-    return [offer_row(o) for o in session.scalars(select(Offer).order_by(Offer.id))]
+    """All offers as rows, read with five plain queries (thousands of offers: no ORM objects needed)."""
+    rows: dict[int, dict[str, Any]] = {}
+    columns = [Offer.id, Offer.key, Offer.example, Offer.active, Offer.provider, Offer.address, Offer.contact_phone,
+               Offer.contact_email, Offer.schedule, Offer.cost_cents, Offer.valid_from, Offer.valid_until]
+    for o in session.execute(select(*columns).order_by(Offer.id)):
+        rows[o.id] = {
+            "key": o.key, "example": o.example, "active": o.active, "provider": o.provider, "address": o.address,
+            "contact_phone": o.contact_phone, "contact_email": o.contact_email, "schedule": o.schedule,
+            "cost": Decimal(o.cost_cents) / 100, "valid_from": o.valid_from, "valid_until": o.valid_until,
+            "districts": [], "target_groups": [], "languages": [],
+        }
+    for t in session.execute(select(OfferText.__table__)):
+        row = rows[t.offer_id]
+        row[f"title_{t.language}"], row[f"summary_{t.language}"], row[f"details_{t.language}"] = t.title, t.summary, t.details
+    for table, column, name in ((OfferDistrict, OfferDistrict.district, "districts"),
+                                (OfferTargetGroup, OfferTargetGroup.target_group, "target_groups"),
+                                (OfferLanguage, OfferLanguage.language, "languages")):
+        for offer_id, value in session.execute(select(table.offer_id, column).order_by(column)):
+            rows[offer_id][name].append(value)
+    return list(rows.values())
 
 
 EXPORTERS: dict[str, Callable[[Session], list[dict[str, Any]]]] = {
@@ -147,26 +151,6 @@ def _write_team(session: Session, record: dict[str, Any], team: Team | None) -> 
     team.closed_days = ", ".join(d.isoformat() for d in record["closed_days"])
     team.timezone = record["timezone"] or DEFAULTS["timezone"]
     session.add(team)
-
-
-def _write_offer(session: Session, record: dict[str, Any], offer: Offer | None) -> None:
-    if offer is None:
-        offer = Offer(key=record["key"])
-        session.add(offer)
-    for name in ("provider", "address", "contact_phone", "contact_email", "schedule"):
-        setattr(offer, name, record[name] if record[name] is not None else "")
-    offer.valid_from, offer.valid_until = record["valid_from"], record["valid_until"]
-    offer.example = DEFAULTS["example"] if record["example"] is None else record["example"]
-    offer.active = DEFAULTS["active"] if record["active"] is None else record["active"]
-    offer.cost_cents = int((record["cost"] if record["cost"] is not None else DEFAULTS["cost"]) * 100)
-    offer.texts = [
-        OfferText(language=lang, title=record[f"title_{lang}"], summary=record[f"summary_{lang}"],
-                  details=record[f"details_{lang}"])
-        for lang in LANGUAGES
-    ]
-    offer.districts = [OfferDistrict(district=d) for d in record["districts"]]
-    offer.target_groups = [OfferTargetGroup(target_group=t) for t in record["target_groups"]]
-    offer.languages = [OfferLanguage(language=lang) for lang in record["languages"]]
 
 
 def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dry_run: bool = False) -> Changes:
@@ -244,15 +228,40 @@ def _apply_faq_examples(session: Session, wanted: dict, upsert: list, removed: l
 
 
 def _apply_offers(session: Session, wanted: dict, upsert: list, removed: list) -> None:
-    removed_keys = [key[0] for key in removed]
-    for start in range(0, len(removed_keys), 500):
-        batch = removed_keys[start:start + 500]
-        for offer in session.scalars(select(Offer).where(Offer.key.in_(batch))):
-            session.delete(offer)
-    existing = {o.key: o for o in session.scalars(select(Offer).where(Offer.key.in_([wanted[k]["key"] for k in upsert])))} if len(upsert) <= 900 else {o.key: o for o in session.scalars(select(Offer))}
-    for key in upsert:
-        record = wanted[key]
-        _write_offer(session, record, existing.get(record["key"]))
+    """Bulk statements: a changed offer is deleted (its texts and lists go by ON DELETE CASCADE) and inserted."""
+    doomed = [key[0] for key in removed] + [wanted[key]["key"] for key in upsert]
+    for start in range(0, len(doomed), 500):
+        session.execute(delete(Offer).where(Offer.key.in_(doomed[start:start + 500])))
+    records = [wanted[key] for key in upsert]
+    if not records:
+        return
+    session.execute(insert(Offer), [
+        {
+            "key": r["key"], "provider": r["provider"], "address": r["address"] or "",
+            "contact_phone": r["contact_phone"] or "", "contact_email": r["contact_email"] or "",
+            "schedule": r["schedule"] or "", "valid_from": r["valid_from"], "valid_until": r["valid_until"],
+            "example": DEFAULTS["example"] if r["example"] is None else r["example"],
+            "active": DEFAULTS["active"] if r["active"] is None else r["active"],
+            "cost_cents": int((DEFAULTS["cost"] if r["cost"] is None else r["cost"]) * 100),
+            "updated_at": utcnow(),
+        }
+        for r in records
+    ])
+    ids: dict[str, int] = {}
+    keys = [r["key"] for r in records]
+    for start in range(0, len(keys), 500):
+        ids.update(session.execute(select(Offer.key, Offer.id).where(Offer.key.in_(keys[start:start + 500]))).all())
+    session.execute(insert(OfferText), [
+        {"offer_id": ids[r["key"]], "language": lang, "title": r[f"title_{lang}"], "summary": r[f"summary_{lang}"],
+         "details": r[f"details_{lang}"]}
+        for r in records for lang in LANGUAGES
+    ])
+    for table, column, name in ((OfferDistrict, "district", "districts"),
+                                (OfferTargetGroup, "target_group", "target_groups"),
+                                (OfferLanguage, "language", "languages")):
+        values = [{"offer_id": ids[r["key"]], column: v} for r in records for v in r[name]]
+        if values:
+            session.execute(insert(table), values)
 
 
 WRITERS: dict[str, Callable[[Session, dict, list, list], None]] = {
