@@ -5,14 +5,14 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid extract clean
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers extract clean
 
 # --- set-up -------------------------------------------------------------------------------------------
 $(BIN)/python:
 	@py=$$(scripts/find-python310.sh) && echo "creating $(VENV) with $$py" && "$$py" -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --upgrade "pip==24.3.1" wheel
+	$(BIN)/pip install --quiet --upgrade "pip==24.3.1"
 	$(BIN)/pip install --quiet -e .
 	$(BIN)/pip check
 	@touch $@
@@ -52,7 +52,7 @@ serve: db model
 test: install-test locales
 	$(BIN)/python -m pytest
 
-bench: bench-nlu bench-latency
+bench: bench-nlu bench-latency bench-offers
 
 bench-nlu: db
 	$(BIN)/pip install --quiet -e ".[bench]"
@@ -67,3 +67,6 @@ bench-langid: install
 
 clean:
 	rm -rf models var .rasa .pytest_cache $(MO_FILES)
+
+bench-offers: db model
+	$(BIN)/python bench/offers.py

@@ -194,8 +194,11 @@ def alembic_config(connection=None):  # type: ignore[no-untyped-def]
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision` with Alembic (the only way the schema is created or changed)."""
+    import logging
+
     from alembic import command
 
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per step is noise at every start
     with engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
 

@@ -46,15 +46,6 @@ def language_of_tracker(tracker: dict[str, Any]) -> str:
     return normalise_language(slots.get("language")) or DEFAULT_LANGUAGE
 
 
-def summary_of(language: str, district: str | None, target_group: str | None) -> str:
-    parts = []
-    if district:
-        parts.append(district.capitalize())
-    if target_group in TARGET_GROUP_LABELS:
-        parts.append(gettext(language, TARGET_GROUP_LABELS[target_group]))
-    return list_of(parts, language) if parts else ""
-
-
 def render(response: str, language: str, arguments: dict[str, Any], session: Session) -> dict[str, Any]:
     """The message (text and buttons) for `response` in `language`."""
     if response.startswith(FAQ_PREFIX):
@@ -85,8 +76,11 @@ def render(response: str, language: str, arguments: dict[str, Any], session: Ses
         params["languages"] = list_of([language_name(code, language) for code in LANGUAGES], language)
     if "{language}" in spec.text:
         params["language"] = language_name(language)
-    if "{summary}" in spec.text:
-        params["summary"] = summary_of(language, district, arguments.get("target_group"))
+    if "{district}" in spec.text:
+        params["district"] = (district or "").capitalize()
+    if "{group}" in spec.text:
+        group = arguments.get("target_group")
+        params["group"] = gettext(language, TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else ""
 
     buttons = [{"title": gettext(language, b.title), "payload": b.payload} for b in spec.buttons]
     buttons = choice_buttons(response, language) or buttons

@@ -100,11 +100,12 @@ RESPONSES: dict[str, Response] = {
     ),
     "utter_ask_target_group": Response(N_("To find offers that fit you: which of these describes you best?")),
     "utter_ask_district": Response(N_("In which district do you live?")),
-    "utter_offers_found": Response(N_("Offers for {summary}:")),
+    "utter_offers_found": Response(N_("Offers in {district} for {group}:")),
     "utter_offers_more": Response(N_("Would you like to see more offers, or talk to a coach?"), (BTN_MORE, BTN_COACH)),
     "utter_offers_end": Response(N_("These are all the offers I have for you. A coach can help you further."), (BTN_COACH,)),
     "utter_no_offers": Response(
-        N_("I have found no offer for {summary} at the moment. A coach can help you personally."), (BTN_COACH,)
+        N_("At the moment I have found no offer in {district} for {group}. A coach can help you personally."),
+        (BTN_COACH,),
     ),
     "utter_faq_missing": Response(
         N_("I have no answer to that question yet. The coach team can help you:\n\n{contacts}"),

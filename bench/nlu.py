@@ -3,7 +3,7 @@
 Prints, per pipeline and language: intent accuracy and macro-F1 (FAQ answers count by their key,
 `faq/funding`), the noisy slice, entity F1 over (entity, canonical value) pairs, the language detected in
 the parse, and whether the reply over the REST webhook came back in the writer's language (German for
-languages we do not serve). `nlu_fallback` counts as `out_of_scope`: the bot answers both the same way.
+languages we do not serve, the requested language for a language change). `nlu_fallback` counts as `out_of_scope`: the bot answers both the same way.
 
     .venv/bin/python bench/nlu.py [--pipelines ours rasa_default] [--no-replies]
 """
@@ -84,6 +84,8 @@ def reply_languages(model: Path, items: list[dict[str, Any]]) -> list[bool]:
             replies = requests.post(f"{settings.rasa_url}/webhooks/rest/webhook", json=body, timeout=60).json()
             text = "\n".join(r.get("text") or "" for r in replies)
             expected = item["lang"] if item["lang"] in LANGUAGES else "de"
+            if item["intent"] == "change_language" and (item.get("entities") or {}).get("language"):
+                expected = item["entities"]["language"]  # the bot answers in the language asked for
             results.append(bool(text) and judge.detect(text).code == expected)
     return results
 

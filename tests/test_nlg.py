@@ -69,10 +69,13 @@ def test_language_changed_names_the_language_in_itself(seeded_engine) -> None:
         assert "Türkçe" in render("utter_language_changed", "tr", {}, session)["text"]
 
 
-def test_noted_summary_is_translated(seeded_engine) -> None:
+def test_district_and_group_are_named_in_the_readers_language(seeded_engine) -> None:
+    arguments = {"district": "hochfeld", "target_group": "migrants"}
     with Session(seeded_engine, future=True) as session:
-        text = render("utter_offers_found", "de", {"district": "hochfeld", "target_group": "migrants"}, session)["text"]
-    assert "Hochfeld" in text and "Einwanderer" in text
+        assert render("utter_offers_found", "de", arguments, session)["text"] == (
+            "Angebote in Hochfeld für Einwanderer und Flüchtlinge:"
+        )
+        assert "Hochfeld" in render("utter_no_offers", "ro", arguments, session)["text"]
 
 
 def test_unknown_response_is_an_error(seeded_engine) -> None:

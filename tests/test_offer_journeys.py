@@ -87,6 +87,13 @@ def test_ranking_prefers_the_users_language(bot: Bot) -> None:
     assert in_turkish == sorted(in_turkish, reverse=True)  # offers in Turkish come first
 
 
+NO_MATCH = [
+    ("Merhaba, nasılsınız?", "bir imkân bulamadım"),
+    ("Здравейте, как сте?", "не намерих предложение"),
+    ("Bună ziua, ce mai faceți?", "nu am găsit nicio ofertă"),
+]
+
+
 def _import(bot: Bot, path: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "DATABASE_URL": bot.settings.database_url}
     return subprocess.run([AFA, "content", "import", str(path)], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True)
@@ -120,6 +127,12 @@ def test_live_edit_through_afa_content_import(bot: Bot, tmp_path: Path) -> None:
         assert not _cards(replies)
         assert "/request_coach" in _buttons(replies)
         assert "kein Angebot" in " ".join(r["text"] for r in replies)
+        for greeting, no_match in NO_MATCH:
+            sender = new_sender()
+            bot.say(sender, greeting)
+            replies = bot.say(sender, '/inform{"target_group": "youth", "district": "hochfeld"}')
+            assert not _cards(replies) and "/request_coach" in _buttons(replies)
+            assert no_match in replies[0]["text"], replies
     finally:
         restore = tmp_path / "restore.yaml"
         write_tables(restore, {"faq": original["faq"], "offers": original["offers"]})
