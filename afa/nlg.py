@@ -14,7 +14,7 @@ from afa import DEFAULT_LANGUAGE, DISTRICTS, LANGUAGES, TARGET_GROUPS
 from afa.content import faq_answer, render_contacts
 from afa.i18n import gettext, language_name, list_of, normalise_language
 from afa.offers import render_offer
-from afa.responses import RESPONSES, TARGET_GROUP_BUTTONS, TARGET_GROUP_LABELS
+from afa.responses import BTN_COACH, RESPONSES, TARGET_GROUP_BUTTONS, TARGET_GROUP_LABELS
 
 FAQ_PREFIX = "utter_faq/"
 CONTENT_RESPONSES = ("utter_offer",)  # rendered from database content, not from the catalogues
@@ -52,7 +52,7 @@ def render(response: str, language: str, arguments: dict[str, Any], session: Ses
         text = faq_answer(session, response[len(FAQ_PREFIX):], language)
         if text is None:
             return render("utter_faq_missing", language, arguments, session)
-        buttons = [{"title": gettext(language, "Talk to a coach"), "payload": "/request_coach"}]
+        buttons = [{"title": gettext(language, BTN_COACH.title), "payload": BTN_COACH.payload}]
         return {"text": text, "buttons": buttons}
 
     if response == CONTENT_RESPONSES[0]:

@@ -49,7 +49,8 @@ def trained_model(name: str, config: Path) -> tuple[Path, float]:
 def predicted_label(parse: dict[str, Any]) -> str:
     intent = (parse.get("intent") or {}).get("name") or "none"
     if intent == "faq":
-        selector = (parse.get("response_selector") or {}).get("faq") or {}
+        selectors = parse.get("response_selector") or {}
+        selector = selectors.get("faq") or selectors.get("default") or {}  # "default": a selector for all
         return ((selector.get("response") or {}).get("intent_response_key")) or "faq"
     return "out_of_scope" if intent == "nlu_fallback" else intent
 
