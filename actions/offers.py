@@ -1,14 +1,18 @@
 """The offer finder: target group and district in any order, then three offers at a time."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from afa.offers import search
 from actions.common import conversation_language, latest, session_scope
+
+logger = logging.getLogger(__name__)
 
 
 class ActionFindOffers(Action):
@@ -33,8 +37,13 @@ class ActionFindOffers(Action):
             return []
         more = (latest(tracker).get("intent") or {}).get("name") == "more_offers"
         page_number = int(tracker.get_slot("offer_page") or 0) + 1 if more else 0
-        with session_scope() as session:
-            page = search(session, target_group, district, conversation_language(tracker), page_number)
+        try:
+            with session_scope() as session:
+                page = search(session, target_group, district, conversation_language(tracker), page_number)
+        except SQLAlchemyError:  # the database is briefly away: tell the user, keep the slots for a retry
+            logger.exception("offer search failed")
+            dispatcher.utter_message(response="utter_temporarily_unavailable")
+            return []
         if page.total == 0:
             dispatcher.utter_message(response="utter_no_offers", district=district, target_group=target_group)
             return [SlotSet("offer_page", 0)]

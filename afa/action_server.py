@@ -11,6 +11,7 @@ from rasa_sdk.endpoint import create_app
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from afa.db import shared_engine
@@ -36,6 +37,10 @@ def build_app(settings: Settings) -> Sanic:
         except UnknownResponse:
             logger.error("NLG: unknown response %s", response)
             return json({"error": f"unknown response {response}"}, status=404)
+        except SQLAlchemyError:
+            # The database is briefly away: say so in the user's language (the catalogue needs no database).
+            logger.exception("NLG: database error while rendering %s", response)
+            message = render("utter_temporarily_unavailable", language, {}, session=None)
         return json(message)
 
     return app

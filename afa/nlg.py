@@ -46,7 +46,7 @@ def language_of_tracker(tracker: dict[str, Any]) -> str:
     return normalise_language(slots.get("language")) or DEFAULT_LANGUAGE
 
 
-def render(response: str, language: str, arguments: dict[str, Any], session: Session) -> dict[str, Any]:
+def render(response: str, language: str, arguments: dict[str, Any], session: Session | None) -> dict[str, Any]:
     """The message (text and buttons) for `response` in `language`."""
     if response.startswith(FAQ_PREFIX):
         text = faq_answer(session, response[len(FAQ_PREFIX):], language)

@@ -107,6 +107,9 @@ RESPONSES: dict[str, Response] = {
         N_("At the moment I have found no offer in {district} for {group}. A coach can help you personally."),
         (BTN_COACH,),
     ),
+    "utter_temporarily_unavailable": Response(
+        N_("Sorry, I cannot look that up right now. Please try again in a few minutes."), (BTN_COACH,)
+    ),
     "utter_faq_missing": Response(
         N_("I have no answer to that question yet. The coach team can help you:\n\n{contacts}"),
     ),

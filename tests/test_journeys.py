@@ -172,3 +172,25 @@ def test_a_database_edit_shows_in_the_next_reply(bot: Bot) -> None:
                 update(FaqAnswer).where(FaqAnswer.key == "organiser", FaqAnswer.language == "de").values(text=old)
             )
         engine.dispose()
+
+
+def test_database_briefly_away_gets_a_clear_answer_and_recovers(bot: Bot) -> None:
+    """The tables vanish for a moment (a broken or restarting database): the user is told, then all is normal."""
+    from sqlalchemy import text
+
+    engine = make_engine(bot.settings.database_url)
+    sender = new_sender()
+    bot.say(sender, "Merhaba")
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE faq_answers RENAME TO faq_answers_away"))
+        connection.execute(text("ALTER TABLE offers RENAME TO offers_away"))
+    try:
+        assert "tekrar deneyin" in bot.text(sender, "Projeyi kim finanse ediyor?")
+        assert "tekrar deneyin" in bot.text(sender, "Marxloh'ta oturuyorum, kadınlar için kurs var mı?")
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text("ALTER TABLE faq_answers_away RENAME TO faq_answers"))
+            connection.execute(text("ALTER TABLE offers_away RENAME TO offers"))
+        engine.dispose()
+    assert "Avrupa Sosyal Fonu" in bot.text(sender, "Projeyi kim finanse ediyor?")
+    assert "📍" in bot.text(sender, "Marxloh'ta oturuyorum, kadınlar için kurs var mı?")
