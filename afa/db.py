@@ -5,9 +5,8 @@ Nothing connects at import time: callers build an engine with `make_engine()` an
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
 
 from sqlalchemy import (
     BigInteger,
@@ -91,7 +90,6 @@ class Fact(Base):
     __tablename__ = "facts"
     key = Column(String(64), primary_key=True)
     date_value = Column(Date, nullable=True)
-    text_value = Column(Text, nullable=True)
 
 
 class Offer(Base):
@@ -205,12 +203,6 @@ def migrate(engine: Engine, revision: str = "head") -> None:
 
 def create_schema(engine: Engine) -> None:
     migrate(engine)
-
-
-def as_date(value: object) -> Optional[date]:
-    if value is None or isinstance(value, date):
-        return value  # type: ignore[return-value]
-    return date.fromisoformat(str(value))
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -7,13 +7,12 @@ is looked up in the catalogue of the conversation's language, and a missing cata
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
-from babel.dates import format_datetime as _babel_format_datetime
 from babel.lists import format_list
 from babel.support import Translations
 
@@ -79,10 +78,6 @@ def format_date(value: date, language: str, fmt: str = "long") -> str:
     return _babel_format_date(value, format=fmt, locale=language)
 
 
-def format_datetime(value: datetime, language: str, fmt: str = "medium") -> str:
-    return _babel_format_datetime(value, format=fmt, locale=language, tzinfo=value.tzinfo)
-
-
 def clear_cache() -> None:
     _translations.cache_clear()
 
@@ -93,7 +88,6 @@ __all__ = [
     "N_",
     "clear_cache",
     "format_date",
-    "format_datetime",
     "gettext",
     "language_name",
     "list_of",

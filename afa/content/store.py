@@ -67,7 +67,7 @@ def _key(kind: str, row: dict[str, str]) -> tuple[str, ...]:
 
 # --- export: the database as rows of strings ----------------------------------------------------------
 def _export_facts(session: Session) -> list[dict[str, Any]]:
-    return [{"key": f.key, "value": f.date_value or f.text_value} for f in session.scalars(select(Fact).order_by(Fact.key))]
+    return [{"key": f.key, "value": f.date_value} for f in session.scalars(select(Fact).order_by(Fact.key))]
 
 
 def _export_teams(session: Session) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ def upgrade() -> None:
     op.create_table('facts',
     sa.Column('key', sa.String(length=64), nullable=False),
     sa.Column('date_value', sa.Date(), nullable=True),
-    sa.Column('text_value', sa.Text(), nullable=True),
     sa.PrimaryKeyConstraint('key')
     )
     op.create_table('faq_answers',
