@@ -133,10 +133,6 @@ def export_tables(session: Session, kinds: tuple[str, ...] = ORDER) -> dict[str,
 
 
 # --- import: write validated records ------------------------------------------------------------------
-def _sorted_list(value: Any) -> str:
-    return ", ".join(sorted(value)) if isinstance(value, list) else cell(value)
-
-
 def _comparable(kind: str, row: dict[str, str]) -> dict[str, str]:
     """Lists compare as sets: 'hochfeld, marxloh' equals 'marxloh, hochfeld'."""
     list_columns = {c.name for c in KINDS[kind] if c.type in ("districts", "target_groups", "languages", "dates")}
@@ -160,15 +156,13 @@ def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dr
         if kind not in records:
             continue
         current = {_key(kind, row): row for row in export_tables(session, (kind,))[kind]}
-        wanted = {}
+        wanted, rows = {}, {}
         for record in records[kind]:
-            wanted[_key(kind, canonical(kind, record))] = record
+            row = canonical(kind, record)
+            wanted[_key(kind, row)], rows[_key(kind, row)] = record, row
         added = [k for k in wanted if k not in current]
         removed = [k for k in current if k not in wanted]
-        changed = [
-            k for k in wanted
-            if k in current and _comparable(kind, canonical(kind, wanted[k])) != _comparable(kind, current[k])
-        ]
+        changed = [k for k in wanted if k in current and _comparable(kind, rows[k]) != _comparable(kind, current[k])]
         changes.added[kind], changes.changed[kind], changes.removed[kind] = len(added), len(changed), len(removed)
         if dry_run or not (added or removed or changed):
             continue

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import string
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -26,8 +27,6 @@ _TRUE, _FALSE = {"true", "yes", "ja", "1", "x", "wahr"}, {"false", "no", "nein",
 
 
 def placeholders_of(text: str) -> set[str]:
-    import string
-
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
 
 

@@ -26,7 +26,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, META
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from afa import DISTRICTS, FAQ_KEYS, LANGUAGES
+from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS
 from afa.language import OTHER, LanguageClassifier
 from afa.nlu.linear import selector_output
 from afa.text import fold, words
@@ -129,7 +129,6 @@ class LanguageDetector(GraphComponent):
 
 # Canonical values and the names that always mean them, beyond what the training data teaches.
 _DISTRICT_NAMES = {"marxloh": ["marxloh", "marksloh", "marxlo"], "hochfeld": ["hochfeld", "hohfeld", "hochfelt"]}
-TARGET_GROUPS = ("benefits", "unregistered", "women", "youth", "school_transition", "migrants")
 NO_GROUP = "none"
 
 
