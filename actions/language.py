@@ -1,26 +1,42 @@
 """Language actions: decide the conversation's language each turn, and switch it on request."""
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
 
 from afa import LANGUAGES
 from afa.i18n import normalise_language
 from afa.language import Detection, decide_language
-from actions.common import latest
+from afa.handover import remember_language
+from actions.common import latest, session_scope
+
+logger = logging.getLogger(__name__)
 
 
 def _requested_language(tracker: Tracker) -> str | None:
+    """A language the user chose: the language buttons, "write in Turkish", or a deep link such as `hochfeld_ro`."""
     message = latest(tracker)
-    if (message.get("intent") or {}).get("name") != "change_language":
+    chosen = (message.get("intent") or {}).get("name") == "change_language"
+    if not chosen and not (message.get("metadata") or {}).get("deep_link"):
         return None
     for entity in message.get("entities") or []:
         if entity.get("entity") == "language" and entity.get("value") in LANGUAGES:
             return entity["value"]
     return None
+
+
+def _remember(conversation_id: str, language: str) -> None:
+    """Keep the language beside Rasa, for what the Telegram front end says while Rasa is away or out of the loop."""
+    try:
+        with session_scope() as session:
+            remember_language(session, conversation_id, language)
+    except SQLAlchemyError:  # the reply matters more than the preference; the next change writes it again
+        logger.warning("could not store the conversation language", exc_info=True)
 
 
 class ActionDetectLanguage(Action):
@@ -34,6 +50,7 @@ class ActionDetectLanguage(Action):
     ) -> List[Dict[Text, Any]]:
         requested = _requested_language(tracker)
         if requested:
+            _remember(tracker.sender_id, requested)
             return [SlotSet("language", requested), SlotSet("language_locked", True)]
         message = latest(tracker)
         found = message.get("language") or {}
@@ -41,7 +58,10 @@ class ActionDetectLanguage(Action):
         hint = normalise_language((message.get("metadata") or {}).get("language_code"))
         current = tracker.get_slot("language")
         language = decide_language(detection, current, hint, bool(tracker.get_slot("language_locked")))
-        return [SlotSet("language", language)] if language != current else []
+        if language == current:
+            return []
+        _remember(tracker.sender_id, language)
+        return [SlotSet("language", language)]
 
 
 class ActionChangeLanguage(Action):

@@ -162,19 +162,31 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return chat(args.url or settings.rasa_url)
 
 
+def cmd_bot(settings: Settings, args: argparse.Namespace) -> int:
+    """The Telegram front end alone (Rasa and the action server run elsewhere, e.g. `afa serve`)."""
+    if not settings.telegram_token:
+        print("error: set TELEGRAM_BOT_TOKEN (from @BotFather) to run the Telegram front end", file=sys.stderr)
+        return 2
+    from bot.app import run
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in every URL
+    run(settings)
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    """Servers in the background (logs in var/log/), the terminal chat in the foreground."""
+    """Servers in the background (logs in var/log/); in the foreground Telegram with a token, else the terminal chat."""
     from afa.chat import chat
     from afa.serve import PortTaken, Services
     from afa.training import train
 
     model = train(settings)
-    if settings.telegram_token:
-        print("TELEGRAM_BOT_TOKEN is set, but the Telegram front end is not part of this version; "
-              "starting the terminal chat.")
     print("starting the action server and Rasa (about 30 s) ...", flush=True)
     try:
         with Services(settings, model, log_dir=settings.root / "var" / "log"):
+            if settings.telegram_token:
+                print("TELEGRAM_BOT_TOKEN is set: the Telegram front end is running; Ctrl-C stops it.", flush=True)
+                return cmd_bot(settings, args)
             return chat(settings.rasa_url)
     except PortTaken as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -216,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="chat in the terminal with a running server")
     chat.add_argument("--url")
     chat.set_defaults(func=cmd_chat)
-    sub.add_parser("run", help="serve in the background and chat in the terminal").set_defaults(func=cmd_run)
+    sub.add_parser("run", help="serve in the background; Telegram with a token, else a terminal chat").set_defaults(func=cmd_run)
+    sub.add_parser("bot", help="run the Telegram front end (needs TELEGRAM_BOT_TOKEN)").set_defaults(func=cmd_bot)
     return parser
 
 

@@ -157,6 +157,64 @@ class UnansweredQuestion(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+class ConversationPref(Base):
+    """What the bot remembers about a conversation outside Rasa: its language, for texts sent while Rasa is away."""
+
+    __tablename__ = "conversation_prefs"
+    conversation_id = Column(String(64), primary_key=True)
+    language = Column(String(8), nullable=False)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+# Handover states: waiting (in the team's queue) → active (a coach accepted) → closed; or waiting → cancelled.
+HANDOVER_OPEN = ("waiting", "active")
+
+
+class Handover(Base):
+    """A conversation handed over to a coach team: the queue entry, who accepted it, where it is relayed."""
+
+    __tablename__ = "handovers"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(64), nullable=False, index=True)  # Rasa sender id = the user's Telegram chat
+    team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
+    language = Column(String(8), nullable=False)
+    target_group = Column(String(32), nullable=True)
+    status = Column(String(16), nullable=False, default="waiting", index=True)
+    summary = Column(Text, nullable=False, default="")  # JSON: topics asked and the last messages, for the card
+    opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    accepted_at = Column(DateTime(timezone=True), nullable=True)
+    closed_at = Column(DateTime(timezone=True), nullable=True)
+    reminded_at = Column(DateTime(timezone=True), nullable=True)
+    coach_user_id = Column(BigInteger, nullable=True)
+    coach_name = Column(String(200), nullable=True)
+    group_chat_id = Column(BigInteger, nullable=True)
+    card_message_id = Column(BigInteger, nullable=True)
+    topic_id = Column(BigInteger, nullable=True)  # forum topic (message_thread_id) when the group has topics
+    team = relationship("Team")
+    messages = relationship(
+        "RelayedMessage", back_populates="handover", order_by="RelayedMessage.id", cascade="all, delete-orphan"
+    )
+
+
+class RelayedMessage(Base):
+    """One message of a handover, in either direction, kept so a later coach sees the history."""
+
+    __tablename__ = "relayed_messages"
+    id = Column(Integer, primary_key=True)
+    handover_id = Column(Integer, ForeignKey("handovers.id", ondelete="CASCADE"), nullable=False, index=True)
+    direction = Column(String(8), nullable=False)  # "user" (to the coach) or "coach" (to the user)
+    sender_id = Column(BigInteger, nullable=True)
+    sender_name = Column(String(200), nullable=True)
+    kind = Column(String(16), nullable=False, default="text")  # text, photo, voice, sticker, document, ...
+    text = Column(Text, nullable=False, default="")  # text or caption
+    source_chat_id = Column(BigInteger, nullable=False)
+    source_message_id = Column(BigInteger, nullable=False)
+    copy_message_id = Column(BigInteger, nullable=True, index=True)  # the copy in the other chat, once delivered
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True), nullable=True)
+    handover = relationship("Handover", back_populates="messages")
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create an engine for `url`; SQLite files get their folder and foreign keys switched on."""
     parsed = make_url(url)

@@ -6,13 +6,15 @@ the ones that custom actions send with `dispatcher.utter_message(response=...)`.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_time
 from sqlalchemy.orm import Session
 
 from afa import DEFAULT_LANGUAGE, DISTRICTS, LANGUAGES, TARGET_GROUPS
 from afa.content import faq_answer, render_contacts
-from afa.i18n import gettext, language_name, list_of, normalise_language
+from afa.i18n import format_date, gettext, language_name, list_of, normalise_language
 from afa.offers import render_offer
 from afa.responses import BTN_COACH, RESPONSES, TARGET_GROUP_BUTTONS, TARGET_GROUP_LABELS
 
@@ -36,8 +38,9 @@ def choice_buttons(response: str, language: str) -> list[dict[str, str]] | None:
             {"title": gettext(language, TARGET_GROUP_BUTTONS[group]), "payload": "/inform" + json.dumps({"target_group": group})}
             for group in TARGET_GROUPS
         ]
-    if response == "utter_ask_district":
-        return [{"title": d.capitalize(), "payload": "/inform" + json.dumps({"district": d})} for d in DISTRICTS]
+    if response in ("utter_ask_district", "utter_ask_district_coach"):
+        intent = "/request_coach" if response == "utter_ask_district_coach" else "/inform"
+        return [{"title": d.capitalize(), "payload": intent + json.dumps({"district": d})} for d in DISTRICTS]
     return None
 
 
@@ -78,6 +81,10 @@ def render(response: str, language: str, arguments: dict[str, Any], session: Ses
         params["language"] = language_name(language)
     if "{district}" in spec.text:
         params["district"] = (district or "").capitalize()
+    if "{day}" in spec.text:  # when a team is back: a moment in the team's time zone, written per locale
+        back = datetime.fromisoformat(str(arguments.get("back_at")))
+        params["day"] = format_date(back, language, "full")
+        params["time"] = format_time(back.time(), "short", locale=language)  # already local time
     if "{group}" in spec.text:
         group = arguments.get("target_group")
         params["group"] = gettext(language, TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else ""

@@ -50,6 +50,8 @@ TARGET_GROUP_BUTTONS = {
 }
 assert set(TARGET_GROUP_LABELS) == set(TARGET_GROUP_BUTTONS) == set(TARGET_GROUPS)
 BTN_MORE = Button(N_("More offers"), "/more_offers")
+# Handled by the Telegram front end, never by Rasa: while a handover waits, the user can take it back.
+BTN_CANCEL_HANDOVER = Button(N_("Cancel the request"), "/cancel_handover")
 
 RESPONSES: dict[str, Response] = {
     "utter_greet": Response(
@@ -97,6 +99,25 @@ RESPONSES: dict[str, Response] = {
     "utter_coach": Response(
         N_("You can reach the network coach team directly:\n\n{contacts}"),
         (BTN_ABOUT,),
+    ),
+    "utter_ask_district_coach": Response(N_("Which team would you like to talk to? Please choose your district:")),
+    "utter_handover_waiting": Response(
+        N_(
+            "I have asked the coach team in {district} to join this chat. A coach will write to you here soon. "
+            "Everything you write from now on goes to the team, not to me."
+        ),
+        (BTN_CANCEL_HANDOVER,),
+    ),
+    "utter_handover_after_hours": Response(
+        N_(
+            "The coach team in {district} is not in the office right now. They are back on {day} at {time}. "
+            "Your request is in their queue: write your question here, and the coach who takes it will read "
+            "everything you wrote."
+        ),
+        (BTN_CANCEL_HANDOVER,),
+    ),
+    "utter_handover_already_open": Response(
+        N_("You are already in touch with the coach team in {district}. Write your message here."),
     ),
     "utter_ask_target_group": Response(N_("To find offers that fit you: which of these describes you best?")),
     "utter_ask_district": Response(N_("In which district do you live?")),

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, get_day_names
 
@@ -86,3 +87,48 @@ def render_schedule(text: str, language: str) -> str:
         hours = f"{format_time(slot.start, 'short', locale=language)}–{format_time(slot.end, 'short', locale=language)}"
         rendered.append(f"{_day_span(slot.days, language)} {hours}")
     return "; ".join(rendered)
+
+
+def closed_dates(text: str) -> set[date]:
+    """'2026-12-24, 2026-12-31' → dates (staff list holidays and team days off)."""
+    try:
+        return {date.fromisoformat(item.strip()) for item in (text or "").split(",") if item.strip()}
+    except ValueError as exc:
+        raise ScheduleError(f"closed days must be ISO dates (2026-12-24), separated by commas: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class OfficeHours:
+    """A team's weekly hours, closed days and time zone; no hours at all means the queue is always staffed."""
+
+    slots: tuple[Slot, ...]
+    closed: frozenset[date]
+    zone: ZoneInfo
+
+    @classmethod
+    def of(cls, hours: str, closed_days: str, timezone: str) -> "OfficeHours":
+        return cls(tuple(parse_schedule(hours)), frozenset(closed_dates(closed_days)), ZoneInfo(timezone))
+
+    def is_open(self, now: datetime) -> bool:
+        if not self.slots:
+            return True
+        local = now.astimezone(self.zone)
+        if local.date() in self.closed:
+            return False
+        return any(local.weekday() in s.days and s.start <= local.time() < s.end for s in self.slots)
+
+    def next_opening(self, now: datetime) -> datetime:
+        """When the team is next in (now if open), in the team's time zone."""
+        local = now.astimezone(self.zone)
+        if self.is_open(now):
+            return local
+        for offset in range(0, 400):  # a year and a bit covers any list of closed days staff may write
+            day = local.date() + timedelta(days=offset)
+            if day in self.closed:
+                continue
+            starts = sorted(s.start for s in self.slots if day.weekday() in s.days)
+            for start in starts:
+                candidate = datetime.combine(day, start, tzinfo=self.zone)
+                if candidate > local:
+                    return candidate
+        raise ScheduleError("the office hours never open")

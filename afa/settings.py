@@ -40,10 +40,31 @@ class Settings:
     nlu_dir: Path = PROJECT_ROOT / "nlu_data"
     log_level: str = field(default_factory=lambda: _env("AFA_LOG_LEVEL", "INFO"))
     telegram_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN", ""))
+    # The Bot API server (tests point this at their own recording server).
+    telegram_api_url: str = field(default_factory=lambda: _env("TELEGRAM_API_URL", "https://api.telegram.org/bot"))
+    # Webhook mode when a public URL is set (e.g. https://bot.example.org/telegram), polling otherwise.
+    webhook_url: str = field(default_factory=lambda: _env("AFA_WEBHOOK_URL", ""))
+    webhook_listen: str = field(default_factory=lambda: _env("AFA_WEBHOOK_LISTEN", "127.0.0.1"))
+    webhook_port: int = field(default_factory=lambda: int(_env("AFA_WEBHOOK_PORT", "8443")))
+    # Telegram sends it with every webhook request; empty: a random secret per start.
+    webhook_secret: str = field(default_factory=lambda: _env("AFA_WEBHOOK_SECRET", ""))
+    # Telegram's limits (about 30 messages a second overall, 20 a minute per group); 0 switches a limit off.
+    telegram_max_rate: float = field(default_factory=lambda: float(_env("AFA_TELEGRAM_MAX_RATE", "30")))
+    telegram_group_rate: float = field(default_factory=lambda: float(_env("AFA_TELEGRAM_GROUP_RATE", "20")))
+    # A waiting handover nobody accepted is reminded to the team group after this long (office hours only).
+    handover_remind_minutes: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_REMIND_MINUTES", "15")))
+    # How often the front end's background work runs (cards not yet posted, undelivered messages, reminders).
+    jobs_interval_seconds: float = field(default_factory=lambda: float(_env("AFA_JOBS_INTERVAL_SECONDS", "30")))
+    # How long a message waits for Rasa to come back before the user is asked to write again.
+    rasa_patience_seconds: float = field(default_factory=lambda: float(_env("AFA_RASA_PATIENCE_SECONDS", "3600")))
 
     @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def telegram_file_url(self) -> str:
+        return self.telegram_api_url.rsplit("/bot", 1)[0] + "/file/bot"
 
     @property
     def action_url(self) -> str:

@@ -130,3 +130,83 @@ def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 def new_sender() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
+
+
+# --- Telegram: the project's recording Bot API server and the front end as its own process ----------------
+HOCHFELD_GROUP = -1001000000001  # a forum: one topic per handover
+MARXLOH_GROUP = -1001000000002  # a plain group: relayed messages are replies to the card
+COACHES = {"hochfeld": (7001, 7002), "marxloh": (7101, 7102)}
+
+
+@pytest.fixture(scope="session")
+def telegram_api() -> Iterator[Any]:
+    from tests.botapi import BotApiServer
+
+    with BotApiServer() as api:
+        api.add_chat(HOCHFELD_GROUP, type="supergroup", title="Netzwerkcoaches Hochfeld", is_forum=True)
+        api.add_chat(MARXLOH_GROUP, type="supergroup", title="Netzwerkcoaches Marxloh")
+        yield api
+
+
+def configure_teams(database_url: str) -> None:
+    """The teams' Telegram groups and the coaches' Telegram accounts, as staff would import them."""
+    from sqlalchemy import select
+
+    from afa.db import Coach, Team
+
+    engine = make_engine(database_url)
+    with Session(engine, future=True) as session, session.begin():
+        for team in session.execute(select(Team)).scalars():
+            team.telegram_chat_id = HOCHFELD_GROUP if team.district == "hochfeld" else MARXLOH_GROUP
+            team.office_hours, team.closed_days = "", ""
+            for coach, user_id in zip(team.coaches, COACHES[team.district]):
+                coach.telegram_user_id = user_id
+    engine.dispose()
+
+
+class FrontEnd:
+    """`afa bot` as a child process, talking to the recording Bot API server and to Rasa over HTTP."""
+
+    def __init__(self, api: Any, log: Path, **env: str) -> None:
+        self.api, self.log = api, log
+        self.env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
+            "TELEGRAM_API_URL": api.base_url,
+            "AFA_JOBS_INTERVAL_SECONDS": "0.3",
+            "AFA_RASA_PATIENCE_SECONDS": "120",
+            **env,
+        }
+        self.process: Any = None
+
+    def start(self, ready_call: str = "getUpdates") -> "FrontEnd":
+        import subprocess
+        import time
+
+        started = time.monotonic()
+        with open(self.log, "a", encoding="utf-8") as log:
+            self.process = subprocess.Popen(
+                [str(PROJECT_ROOT / ".venv" / "bin" / "afa"), "bot"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.api.wait_call(ready_call, lambda call: call.at > started, timeout=60)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except Exception:  # noqa: BLE001 - a stuck process must not hang the suite
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@pytest.fixture(scope="module")
+def front_end(bot: Bot, telegram_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontEnd]:
+    """The Telegram front end in polling mode, with both team groups and their coaches configured."""
+    configure_teams(bot.settings.database_url)
+    process = FrontEnd(telegram_api, tmp_path_factory.mktemp("front") / "bot.log", AFA_TELEGRAM_GROUP_RATE="0")
+    process.start()
+    yield process
+    process.stop()

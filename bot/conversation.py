@@ -1,0 +1,187 @@
+"""Private chats: every update goes to Rasa with metadata, unless a handover has the conversation."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+from typing import Any, Optional
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from afa.db import Handover
+from afa.handover import open_for
+from afa.i18n import gettext
+from bot import texts
+from bot.handover import cancel_by_user, on_accept, post_card, relay_from_user
+from bot.rasa import RasaUnavailable
+from bot.replies import MAX_TEXT, button_title, split_text
+from bot.state import FrontEnd, front_end
+
+logger = logging.getLogger(__name__)
+DEEP_LINK = re.compile(r"^(?P<district>marxloh|hochfeld)?[_-]?(?P<language>de|tr|bg|ro)?$")
+CANCEL_PAYLOAD = "/cancel_handover"
+
+
+def parse_deep_link(payload: str) -> dict[str, str]:
+    """`hochfeld_ro` → {"district": "hochfeld", "language": "ro"}; anything else → {} (a plain /start)."""
+    match = DEEP_LINK.match((payload or "").strip().lower())
+    return {k: v for k, v in match.groupdict().items() if v} if match else {}
+
+
+def metadata(update: Update, **extra: Any) -> dict[str, Any]:
+    user = update.effective_user
+    return {
+        "channel": "telegram",
+        "language_code": user.language_code if user else None,
+        "chat_type": update.effective_chat.type,
+        **extra,
+    }
+
+
+def _open_handover(fe: FrontEnd, chat_id: int) -> Optional[Handover]:
+    with fe.session() as session:
+        handover = open_for(session, str(chat_id))
+        if handover is not None:
+            session.expunge(handover)
+        return handover
+
+
+async def _tell(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str, **params: object) -> None:
+    """A text of the front end's own, in the conversation's language."""
+    fe = front_end(context)
+    chat_id = update.effective_chat.id
+    language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
+    await context.bot.send_message(chat_id, gettext(language, message, **params))
+
+
+async def _patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, meta: dict[str, Any]) -> Optional[list]:
+    """Rasa is away: say "one moment" once, then retry with back-off; this chat's later updates wait behind."""
+    fe = front_end(context)
+    await _tell(update, context, texts.ONE_MOMENT)
+    deadline, delay = time.monotonic() + fe.settings.rasa_patience_seconds, 1.0
+    while time.monotonic() < deadline:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
+        try:
+            return await fe.rasa.send(str(update.effective_chat.id), text, meta)
+        except RasaUnavailable:
+            continue
+    return None
+
+
+async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, **extra: Any) -> None:
+    """Sends the text (or a button payload) to Rasa and delivers its replies."""
+    fe = front_end(context)
+    chat_id = update.effective_chat.id
+    meta = metadata(update, **extra)
+    try:
+        messages = await fe.rasa.send(str(chat_id), text, meta)
+    except RasaUnavailable as exc:
+        logger.warning("Rasa unavailable (%s): holding the message", exc)
+        messages = await _patiently(update, context, text, meta)
+        if messages is None:
+            await _tell(update, context, texts.GAVE_UP)
+            return
+    for message in messages:
+        custom = message.get("custom") or {}
+        if "afa_handover" in custom:  # the action server opened a handover: the team group gets its card
+            context.application.create_task(post_card(fe, context.bot, int(custom["afa_handover"])))
+        if not message.get("text"):
+            continue
+        pieces = split_text(message["text"])
+        markup = fe.buttons.keyboard(message.get("buttons") or [])
+        for index, piece in enumerate(pieces):
+            await context.bot.send_message(chat_id, piece, reply_markup=markup if index == len(pieces) - 1 else None)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start, with a deep-link payload naming district and/or language (posters, QR codes)."""
+    payload = context.args[0] if context.args else ""
+    link = parse_deep_link(payload)
+    if _open_handover(front_end(context), update.effective_chat.id):
+        await on_text(update, context)
+        return
+    if link:
+        await ask_rasa(update, context, "/greet" + json.dumps(link), deep_link=payload)
+    else:
+        await ask_rasa(update, context, "/greet")
+
+
+def command_to_rasa(payload: str):  # type: ignore[no-untyped-def]
+    """A command that means the same as a button: /help, /language, /coach."""
+
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if _open_handover(front_end(context), update.effective_chat.id):
+            await on_text(update, context)
+        else:
+            await ask_rasa(update, context, payload)
+
+    handler.__doc__ = f"Sends {payload} to Rasa (relayed like text during a handover)."
+    return handler
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/cancel: withdraw the request to a coach."""
+    await cancel_by_user(update, context)
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A text message: to the coach during a handover, otherwise to Rasa."""
+    fe = front_end(context)
+    message = update.effective_message
+    handover = _open_handover(fe, message.chat_id)
+    if handover is not None:
+        await relay_from_user(update, context, handover.id)
+    elif len(message.text or "") > MAX_TEXT:
+        await _tell(update, context, texts.TOO_LONG)
+    else:
+        await ask_rasa(update, context, message.text or "")
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stickers, photos, voice notes, documents, locations: to the coach, or a friendly note."""
+    handover = _open_handover(front_end(context), update.effective_chat.id)
+    if handover is not None:
+        await relay_from_user(update, context, handover.id)
+    else:
+        await _tell(update, context, texts.MEDIA)
+
+
+async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: the coach sees the new wording; the bot asks for a new message."""
+    handover = _open_handover(front_end(context), update.effective_chat.id)
+    if handover is not None and update.edited_message.text:
+        await relay_from_user(update, context, handover.id, edited=True)
+    elif handover is None:
+        await _tell(update, context, texts.EDITED)
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A pressed button in a private chat: the keyboard is replaced by the choice, the payload goes to Rasa."""
+    if update.effective_chat is None or update.effective_chat.type != update.effective_chat.PRIVATE:
+        await on_accept(update, context)  # in a group only Accept is a button of ours: it refuses anything else
+        return
+    fe = front_end(context)
+    query = update.callback_query
+    payload = fe.buttons.decode(query.data)
+    await query.answer()
+    title = button_title(query.message.reply_markup if query.message else None, query.data or "")
+    if query.message is not None and title and query.message.text:
+        await query.edit_message_text(f"{query.message.text}\n\n» {title}", reply_markup=None)
+    if payload == CANCEL_PAYLOAD:
+        await cancel_by_user(update, context)
+    elif payload is None:
+        await _tell(update, context, texts.BUTTON_EXPIRED)
+    elif _open_handover(fe, update.effective_chat.id) is not None:
+        await _tell(update, context, texts.MENU_PAUSED)
+    else:
+        await ask_rasa(update, context, payload)
+
+
+async def in_other_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group that is no team group: the bot talks with people privately only."""
+    username = front_end(context).username
+    await _tell(update, context, texts.GROUP_ONLY_PRIVATE, link=f"https://t.me/{username}")

@@ -1,0 +1,435 @@
+"""Live handover in Telegram: the card in the team group, Accept, relay both ways, /end, /say, cancel, reminders.
+
+State lives in the database (`afa.handover`), so a restart of this process loses nothing: every message is
+stored first and then delivered in order (`flush`); what could not be delivered is retried by `run_jobs`.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from datetime import datetime, timedelta
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime, format_time
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from afa.content import render_contacts
+from afa.db import Handover, RelayedMessage, utcnow
+from afa.handover import (
+    accept,
+    active_of_coach,
+    by_group_message,
+    by_topic,
+    close,
+    coach_of,
+    due_reminders,
+    open_for,
+    record,
+    team_of_group,
+    undelivered,
+    with_undelivered,
+    without_card,
+)
+from afa.i18n import format_date, gettext, language_name
+from afa.responses import TARGET_GROUP_LABELS
+from bot import texts
+from bot.replies import MAX_TEXT, split_text
+from bot.state import FrontEnd, front_end
+
+logger = logging.getLogger(__name__)
+COACH_LANGUAGE = "de"  # cards and notes in the team groups
+ACCEPT_DATA = re.compile(r"^acc:(\d{1,12})$")
+KINDS = ("text", "photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note", "location", "contact")
+CAPTIONED = {"photo", "voice", "document", "video", "audio", "animation"}
+
+
+def kind_of(message: Message) -> str:
+    return next((kind for kind in KINDS if getattr(message, kind, None)), "other")
+
+
+def _de(message: str, **params: object) -> str:
+    return gettext(COACH_LANGUAGE, message, **params)
+
+
+def _local(handover: Handover, moment: datetime) -> datetime:
+    zone = handover.team.timezone or "Europe/Berlin"
+    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were written in UTC
+        moment = moment.replace(tzinfo=utcnow().tzinfo)
+    return moment.astimezone(ZoneInfo(zone))
+
+
+def card_text(handover: Handover) -> str:
+    """The card in German: who, which situation, what they asked so far (original words), the last messages."""
+    summary = json.loads(handover.summary or "{}")
+    asked = "\n".join(f"• {text}" for text in summary.get("asked", [])) or _de(texts.CARD_NOTHING)
+    last = "\n".join(
+        ("👤 " if item["who"] == "user" else "🤖 ") + item["text"].replace("\n", " ")[:200] for item in summary.get("last", [])
+    ) or _de(texts.CARD_NOTHING)
+    group = handover.target_group
+    text = _de(
+        texts.CARD,
+        id=handover.id,
+        district=handover.team.district.capitalize(),
+        language=language_name(handover.language, COACH_LANGUAGE),
+        group=_de(TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else _de(texts.CARD_UNKNOWN),
+        since=format_datetime(_local(handover, handover.opened_at), "short", locale=COACH_LANGUAGE),
+    )
+    return split_text(text, MAX_TEXT - 200)[0]  # room for the status line added later
+
+
+def _card_status(handover: Handover) -> str:
+    if handover.status == "active":
+        return "✅ " + _de(texts.CARD_ACCEPTED, name=handover.coach_name)
+    if handover.status == "cancelled":
+        return "✖️ " + _de(texts.CARD_CANCELLED)
+    if handover.status == "closed":
+        return "☑️ " + _de(texts.CARD_CLOSED)
+    return ""
+
+
+def _accept_keyboard(handover_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(_de(texts.BTN_ACCEPT), callback_data=f"acc:{handover_id}")]])
+
+
+def _in_thread(handover: Handover) -> dict[str, object]:
+    """Where a message about this handover goes in the group: its forum topic, or as a reply to its card."""
+    if handover.topic_id:
+        return {"message_thread_id": handover.topic_id}
+    if handover.card_message_id:
+        return {"reply_parameters": ReplyParameters(handover.card_message_id, allow_sending_without_reply=True)}
+    return {}
+
+
+async def _is_forum(fe: FrontEnd, bot: Bot, chat_id: int) -> bool:
+    if chat_id not in fe.forum_groups:
+        chat = await bot.get_chat(chat_id)
+        fe.forum_groups[chat_id] = bool(chat.is_forum)
+    return fe.forum_groups[chat_id]
+
+
+async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
+    """Posts the card (in a new forum topic where the group has topics), once per handover."""
+    async with fe.cards:
+        with fe.session() as session:
+            handover = session.get(Handover, handover_id)
+            if handover is None or handover.card_message_id or handover.status != "waiting" or not handover.group_chat_id:
+                return
+            group, topic_id, text = handover.group_chat_id, handover.topic_id, card_text(handover)
+            topic_name = _de(texts.TOPIC_NAME, id=handover.id, language=language_name(handover.language, COACH_LANGUAGE))
+        if topic_id is None and await _is_forum(fe, bot, group):
+            topic_id = (await bot.create_forum_topic(group, topic_name)).message_thread_id
+            with fe.session() as session:
+                session.get(Handover, handover_id).topic_id = topic_id
+        card = await bot.send_message(group, text, message_thread_id=topic_id, reply_markup=_accept_keyboard(handover_id))
+        with fe.session() as session:
+            session.get(Handover, handover_id).card_message_id = card.message_id
+    logger.info("handover %s: card posted", handover_id)
+
+
+async def _update_card(bot: Bot, handover: Handover) -> None:
+    if not (handover.group_chat_id and handover.card_message_id):
+        return
+    try:
+        await bot.edit_message_text(
+            card_text(handover) + "\n\n" + _card_status(handover),
+            chat_id=handover.group_chat_id,
+            message_id=handover.card_message_id,
+            reply_markup=None,
+        )
+    except BadRequest as exc:  # e.g. the card was deleted in the group: nothing to mark
+        logger.info("handover %s: card not updated (%s)", handover.id, exc)
+
+
+async def _deliver(bot: Bot, handover: Handover, message: RelayedMessage) -> int:
+    """Sends one stored message to the other side; returns the id of the (last) copy."""
+    if message.direction == "user":
+        target, extra = handover.group_chat_id, _in_thread(handover)
+        text = _de(texts.RELAY_PREFIX, id=handover.id, text=message.text)
+    else:
+        target, extra, text = int(handover.conversation_id), {}, message.text
+    if message.kind in ("text", "edited"):
+        if message.kind == "edited":
+            text = gettext(COACH_LANGUAGE if message.direction == "user" else handover.language, texts.EDITED_PREFIX, text=text)
+        sent = None
+        for piece in split_text(text):
+            sent = await bot.send_message(target, piece, **extra)
+        return sent.message_id if sent else 0
+    caption = text if (message.kind in CAPTIONED and message.direction == "user") else None
+    copy = await bot.copy_message(target, message.source_chat_id, message.source_message_id, caption=caption, **extra)
+    return copy.message_id
+
+
+async def flush(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
+    """Delivers what is stored and not yet delivered, oldest first; stops at the first failure (order matters)."""
+    lock = fe.relay_locks.setdefault(handover_id, asyncio.Lock())
+    async with lock:
+        with fe.session() as session:
+            handover = session.get(Handover, handover_id)
+            if handover is None or handover.status != "active":
+                return
+            pending = undelivered(session, handover_id)
+            session.expunge_all()
+        for message in pending:
+            try:
+                copy_id = await _deliver(bot, handover, message)
+            except TelegramError as exc:
+                logger.warning("handover %s: delivery failed (%s); kept for the next try", handover_id, type(exc).__name__)
+                return
+            with fe.session() as session:
+                stored = session.get(RelayedMessage, message.id)
+                if stored is not None:
+                    stored.delivered_at, stored.copy_message_id = utcnow(), copy_id
+
+
+async def relay_from_user(update: Update, context: ContextTypes.DEFAULT_TYPE, handover_id: int, edited: bool = False) -> None:
+    """Stores the user's message with the handover; delivers it at once if a coach is there."""
+    fe = front_end(context)
+    message = update.effective_message
+    kind = "edited" if edited else kind_of(message)
+    with fe.session() as session:
+        handover = session.get(Handover, handover_id)
+        earlier = len(handover.messages)
+        record(
+            session, handover, "user", sender_id=update.effective_user.id, sender_name=update.effective_user.first_name,
+            kind=kind, text=message.text or message.caption or "", source_chat_id=message.chat_id,
+            source_message_id=message.message_id,
+        )
+        status, language = handover.status, handover.language
+    if status == "active":
+        await flush(fe, context.bot, handover_id)
+    elif earlier == 0:  # once, so the user knows the words are not lost while the team is away
+        await context.bot.send_message(message.chat_id, gettext(language, texts.HANDOVER_KEPT))
+
+
+async def cancel_by_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The user withdraws the request (or leaves the coach); the bot answers again."""
+    fe = front_end(context)
+    chat_id = update.effective_chat.id
+    with fe.session() as session:
+        handover = open_for(session, str(chat_id))
+        if handover is None:
+            language = None
+        else:
+            was_active, language = handover.status == "active", handover.language
+            close(session, handover.id, "cancelled")
+            session.refresh(handover)
+            session.expunge(handover)
+    if language is None:
+        language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
+        await context.bot.send_message(chat_id, gettext(language, texts.NOTHING_TO_CANCEL))
+        return
+    await context.bot.send_message(chat_id, gettext(language, texts.HANDOVER_CANCELLED))
+    await _update_card(context.bot, handover)
+    if was_active:
+        await context.bot.send_message(
+            handover.group_chat_id, _de(texts.CANCELLED_IN_GROUP, id=handover.id), **_in_thread(handover)
+        )
+
+
+async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Accept on a card: only a coach of that team, and only the first one, gets the handover."""
+    fe = front_end(context)
+    query = update.callback_query
+    match = ACCEPT_DATA.match(query.data or "")
+    with fe.session() as session:
+        handover = session.get(Handover, int(match.group(1))) if match else None
+        if handover is None or handover.group_chat_id != query.message.chat.id:
+            await query.answer(_de(texts.INVALID_BUTTON), show_alert=True)
+            return
+        coach = coach_of(session, handover.team_id, query.from_user.id)
+        if coach is None:
+            await query.answer(_de(texts.ACCEPT_NOT_COACH), show_alert=True)
+            return
+        result = accept(session, handover.id, coach)
+        session.expunge(result.handover)
+    handover = result.handover
+    if not result.won:
+        if handover.status == "active":
+            await query.answer(_de(texts.ACCEPT_TAKEN, name=handover.coach_name), show_alert=True)
+        else:
+            await query.answer(_de(texts.ACCEPT_GONE), show_alert=True)
+        return
+    logger.info("handover %s: accepted", handover.id)
+    await query.answer(_de(texts.ACCEPT_OK, id=handover.id))
+    await _update_card(context.bot, handover)
+    await context.bot.send_message(
+        int(handover.conversation_id),
+        gettext(handover.language, texts.HANDOVER_ACCEPTED, name=handover.coach_name, district=handover.team.district.capitalize()),
+    )
+    with fe.session() as session:
+        waiting = bool(undelivered(session, handover.id))
+    if waiting:
+        await context.bot.send_message(handover.group_chat_id, _de(texts.WAITING_HEADER, id=handover.id), **_in_thread(handover))
+    await flush(fe, context.bot, handover.id)
+
+
+def _handover_of(session, message: Message, coach_user_id: int) -> tuple[Optional[Handover], bool]:
+    """Which handover a coach's message in the group is about: its topic, the message replied to, or their only one.
+
+    Returns (handover, ambiguous)."""
+    chat_id = message.chat_id
+    if message.is_topic_message and message.message_thread_id:
+        found = by_topic(session, chat_id, message.message_thread_id)
+        if found is not None:
+            return found, False
+    if message.reply_to_message is not None:
+        found = by_group_message(session, chat_id, message.reply_to_message.message_id)
+        if found is not None:
+            return found, False
+    mine = active_of_coach(session, chat_id, coach_user_id)
+    return (mine[0], False) if len(mine) == 1 else (None, len(mine) > 1)
+
+
+async def _coach_context(update: Update, context: ContextTypes.DEFAULT_TYPE, notify: bool) -> Optional[Handover]:
+    """The active handover this coach's message belongs to, or None (with a note to the coach when useful)."""
+    fe = front_end(context)
+    message = update.effective_message
+    with fe.session() as session:
+        team = team_of_group(session, message.chat_id)
+        if team is None or coach_of(session, team.id, update.effective_user.id) is None:
+            return None  # colleagues talking among themselves, or not a team group
+        handover, ambiguous = _handover_of(session, message, update.effective_user.id)
+        if handover is not None:
+            session.expunge(handover)
+    if handover is None or handover.status != "active":
+        if ambiguous or notify:
+            await message.reply_text(_de(texts.WHICH_HANDOVER))
+        return None
+    if handover.coach_user_id != update.effective_user.id:
+        await message.reply_text(_de(texts.NOT_YOURS, id=handover.id, name=handover.coach_name))
+        return None
+    return handover
+
+
+async def on_coach_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A coach writes in the team group: relay it to the user of that handover."""
+    handover = await _coach_context(update, context, notify=False)
+    if handover is None:
+        return
+    fe = front_end(context)
+    message = update.effective_message
+    with fe.session() as session:
+        record(
+            session, session.get(Handover, handover.id), "coach", sender_id=update.effective_user.id,
+            sender_name=handover.coach_name, kind="edited" if update.edited_message else kind_of(message),
+            text=message.text or message.caption or "", source_chat_id=message.chat_id, source_message_id=message.message_id,
+        )
+    await flush(fe, context.bot, handover.id)
+
+
+async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/end in the group: the coach closes the handover; the user is told and the bot answers again."""
+    handover = await _coach_context(update, context, notify=True)
+    if handover is None:
+        return
+    fe = front_end(context)
+    await flush(fe, context.bot, handover.id)  # what the coach wrote before /end reaches the user first
+    with fe.session() as session:
+        if not close(session, handover.id, "closed"):
+            return
+        handover = session.get(Handover, handover.id)
+        session.refresh(handover)
+        session.expunge(handover)
+    logger.info("handover %s: closed by the coach", handover.id)
+    await context.bot.send_message(int(handover.conversation_id), gettext(handover.language, texts.HANDOVER_ENDED))
+    await _update_card(context.bot, handover)
+    await update.effective_message.reply_text(_de(texts.CLOSED_IN_GROUP, id=handover.id))
+    if handover.topic_id:
+        try:
+            await context.bot.close_forum_topic(handover.group_chat_id, handover.topic_id)
+        except BadRequest as exc:
+            logger.info("handover %s: topic not closed (%s)", handover.id, exc)
+
+
+def canned_text(name: str, args: list[str], language: str, handover: Handover, session) -> Optional[str]:
+    """A ready-made reply in the user's language; None when the arguments do not fit."""
+    params: dict[str, object] = {}
+    if name == "appointment":
+        try:
+            moment = datetime.strptime(" ".join(args[:2]), "%Y-%m-%d %H:%M")
+        except ValueError:
+            return None
+        params = {"day": format_date(moment, language, "full"), "time": format_time(moment.time(), "short", locale=language)}
+    elif name == "address":
+        params = {"district": handover.team.district.capitalize(), "contacts": render_contacts(session, language, handover.team.district)}
+    elif args:
+        return None
+    return gettext(language, texts.CANNED[name], **params)
+
+
+async def on_say(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/say NAME [args]: a ready-made reply, sent to the user in their language."""
+    handover = await _coach_context(update, context, notify=True)
+    if handover is None:
+        return
+    fe = front_end(context)
+    message = update.effective_message
+    name, args = (context.args[0].lower(), context.args[1:]) if context.args else ("", [])
+    if name not in texts.CANNED:
+        await message.reply_text(_de(texts.SAY_USAGE, names=", ".join(sorted(texts.CANNED))))
+        return
+    with fe.session() as session:
+        stored = session.get(Handover, handover.id)
+        text = canned_text(name, args, handover.language, stored, session)
+        german = canned_text(name, args, COACH_LANGUAGE, stored, session)
+        if text is not None:
+            record(
+                session, stored, "coach", sender_id=update.effective_user.id, sender_name=handover.coach_name, kind="text",
+                text=text, source_chat_id=message.chat_id, source_message_id=message.message_id,
+            )
+    if text is None:
+        await message.reply_text(_de(texts.SAY_BAD_ARGS, usage=texts.CANNED_USAGE[name]))
+        return
+    await flush(fe, context.bot, handover.id)
+    await message.reply_text(_de(texts.SAY_SENT, text=german))
+
+
+async def _remind(fe: FrontEnd, bot: Bot, now: datetime) -> None:
+    with fe.session() as session:
+        due = due_reminders(session, now, timedelta(minutes=fe.settings.handover_remind_minutes))
+        notes = [
+            (
+                h.id,
+                h.group_chat_id,
+                _in_thread(h),
+                _de(
+                    texts.REMINDER,
+                    id=h.id,
+                    language=language_name(h.language, COACH_LANGUAGE),
+                    since=format_datetime(_local(h, h.opened_at), "short", locale=COACH_LANGUAGE),
+                ),
+            )
+            for h in due
+        ]
+    for handover_id, group, where, text in notes:
+        await bot.send_message(group, text, **where)
+        with fe.session() as session:
+            session.get(Handover, handover_id).reminded_at = now
+
+
+async def run_jobs(fe: FrontEnd, bot: Bot) -> None:
+    """One pass of the background work: missing cards, undelivered messages, reminders."""
+    with fe.session() as session:
+        cards = [h.id for h in without_card(session)]
+        pending = [h.id for h in with_undelivered(session)]
+    for handover_id in cards:
+        await post_card(fe, bot, handover_id)
+    for handover_id in pending:
+        await flush(fe, bot, handover_id)
+    await _remind(fe, bot, utcnow())
+
+
+async def jobs_forever(fe: FrontEnd, bot: Bot) -> None:
+    """Runs `run_jobs` every `AFA_JOBS_INTERVAL_SECONDS` until cancelled; a failing pass is logged, not fatal."""
+    while True:
+        try:
+            await run_jobs(fe, bot)
+        except (SQLAlchemyError, TelegramError):
+            logger.warning("background pass failed; trying again in %.0f s", fe.settings.jobs_interval_seconds, exc_info=True)
+        await asyncio.sleep(fe.settings.jobs_interval_seconds)

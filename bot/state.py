@@ -1,0 +1,55 @@
+"""What the handlers share: settings, the database, the Rasa client, the button codec (in `bot_data`)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from telegram.ext import ContextTypes
+
+from afa import DEFAULT_LANGUAGE
+from afa.handover import remembered_language
+from afa.i18n import normalise_language
+from afa.settings import Settings
+from bot.rasa import RasaClient
+from bot.replies import ButtonCodec
+
+logger = logging.getLogger(__name__)
+KEY = "afa"
+
+
+@dataclass
+class FrontEnd:
+    settings: Settings
+    engine: Engine
+    rasa: RasaClient
+    buttons: ButtonCodec = field(default_factory=ButtonCodec)
+    cards: asyncio.Lock = field(default_factory=asyncio.Lock)  # one card per handover, even when two paths race
+    relay_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one delivery at a time per handover
+    forum_groups: dict[int, bool] = field(default_factory=dict)
+    username: str = ""
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction, committed on success (the caller owns it, as in SQLAlchemy's docs)."""
+        with Session(self.engine, future=True) as session, session.begin():
+            yield session
+
+    def language(self, chat_id: int, language_code: Optional[str]) -> str:
+        """The conversation's language: as Rasa last decided it, else Telegram's hint, else German."""
+        try:
+            with self.session() as session:
+                remembered = remembered_language(session, str(chat_id))
+        except SQLAlchemyError:
+            logger.warning("database unavailable: language from Telegram's hint")
+            remembered = None
+        return remembered or normalise_language(language_code) or DEFAULT_LANGUAGE
+
+
+def front_end(context: ContextTypes.DEFAULT_TYPE) -> FrontEnd:
+    return context.application.bot_data[KEY]

@@ -1,0 +1,88 @@
+"""What the Telegram front end says itself, as gettext message ids (rendered from `locales/` per language).
+
+Users read these in their conversation's language; coaches read the team-group texts in German (the
+catalogue `de`), like the card.
+"""
+from __future__ import annotations
+
+from afa.i18n import N_
+
+# --- to users, in their language ------------------------------------------------------------------------
+ONE_MOMENT = N_("One moment please, I cannot answer right now. I will reply to your message as soon as I can.")
+GAVE_UP = N_("Sorry, I could not answer for a long time. Please write your message again.")
+MEDIA = N_("Thank you! I can only read text. Please write your question in words, or tap a button.")
+EDITED = N_("I saw that you changed a message. I only read new messages: please send it again as a new message.")
+TOO_LONG = N_("Your message is very long. Please write your question in a few sentences.")
+GROUP_ONLY_PRIVATE = N_("I only talk in private chats. Please write to me directly: {link}")
+BUTTON_EXPIRED = N_("This button no longer works. Please write your question or send /help.")
+HANDOVER_ACCEPTED = N_("{name} from the coach team in {district} has joined the chat. You can now write to each other here.")
+HANDOVER_KEPT = N_("Thank you, I have kept your message for the coach.")
+HANDOVER_ENDED = N_("The coach has ended the conversation. I am the chat assistant again: how can I help you?")
+HANDOVER_CANCELLED = N_("Your request to the coach team is cancelled. I am the chat assistant again: how can I help you?")
+NOTHING_TO_CANCEL = N_("There is no open request to a coach.")
+MENU_PAUSED = N_("You are talking to the coach team now. The menu works again when the conversation ends.")
+
+# Command menu and the bot's profile texts, set per language at start-up.
+COMMANDS = {
+    "start": N_("Start the conversation"),
+    "help": N_("What I can do"),
+    "language": N_("Choose the language"),
+    "coach": N_("Talk to a coach"),
+    "cancel": N_("Cancel the request to a coach"),
+}
+DESCRIPTION = N_(
+    "I am the chat assistant of “Aktiv für Arbeit im Stadtteil” in Duisburg-Marxloh and Duisburg-Hochfeld. I answer "
+    "questions about the programme, find courses and jobs for you and put you in touch with a coach. "
+    "I write in German, Turkish, Bulgarian and Romanian."
+)
+SHORT_DESCRIPTION = N_("Courses, jobs and coaches in Duisburg-Marxloh and Hochfeld, in your language.")
+
+# --- to coaches, in the team group (German) -------------------------------------------------------------
+CARD = N_(
+    "New request #{id} for the team {district}\n"
+    "Language: {language}\n"
+    "Situation: {group}\n"
+    "Since: {since}\n\n"
+    "Asked so far:\n{asked}\n\n"
+    "Last messages:\n{last}"
+)
+CARD_UNKNOWN = N_("not known")
+CARD_NOTHING = N_("(nothing yet)")
+BTN_ACCEPT = N_("Accept")
+CARD_ACCEPTED = N_("Accepted by {name}.")
+CARD_CLOSED = N_("Closed.")
+CARD_CANCELLED = N_("Cancelled by the user.")
+TOPIC_NAME = N_("Request #{id} ({language})")
+ACCEPT_OK = N_("Request #{id} is yours. Reply to its messages; /end closes it, /say sends a ready-made text.")
+ACCEPT_TAKEN = N_("{name} has already taken this request.")
+ACCEPT_GONE = N_("This request is no longer waiting.")
+ACCEPT_NOT_COACH = N_("Only coaches of this team can accept requests.")
+INVALID_BUTTON = N_("This button is not valid.")
+REMINDER = N_("Reminder: request #{id} ({language}) has been waiting since {since}. Who can take it?")
+WAITING_HEADER = N_("Written while waiting for request #{id}:")
+WHICH_HANDOVER = N_("Please reply to a message of the conversation you mean.")
+NOT_YOURS = N_("Request #{id} is handled by {name}.")
+CLOSED_IN_GROUP = N_("Request #{id} is closed. The bot answers the user again.")
+CANCELLED_IN_GROUP = N_("The user has cancelled request #{id}.")
+RELAY_PREFIX = N_("#{id}: {text}")
+EDITED_PREFIX = N_("(edited) {text}")
+SAY_USAGE = N_("Ready-made texts: {names}. Example: /say appointment 2026-12-03 10:30")
+SAY_BAD_ARGS = N_("Usage: {usage}")
+SAY_SENT = N_("Sent to the user: {text}")
+
+# --- ready-made replies a coach sends with /say NAME [args], in the user's language ------------------------
+CANNED = {
+    "appointment": N_("Your coach offers you an appointment on {day} at {time}. Please reply whether that suits you."),
+    "papers": N_(
+        "Please bring your papers to the appointment: identity card or passport, your residence permit if you have "
+        "one, and the letters you received from the job centre or other offices."
+    ),
+    "address": N_("This is how you reach the coach team in {district}:\n\n{contacts}"),
+    "wait": N_("Thank you for your patience. I will answer you in a few minutes."),
+}
+CANNED_USAGE = {
+    "appointment": "/say appointment YYYY-MM-DD HH:MM",
+    "papers": "/say papers",
+    "address": "/say address",
+    "wait": "/say wait",
+}

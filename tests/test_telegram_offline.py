@@ -1,0 +1,136 @@
+"""Handler logic with an offline `Application` (no polling): updates go in through `process_update`.
+
+The Application still makes real HTTP calls: to the recording Bot API server and to the running Rasa.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+import pytest
+from telegram import Update
+
+from afa.db import make_engine
+from afa.handover import remembered_language
+from afa.i18n import gettext
+from afa.responses import RESPONSES
+from afa.settings import Settings
+from bot import texts
+from bot.app import build_application
+from bot.ordering import PerChatOrder, ordering_key
+from bot.replies import MAX_CALLBACK_DATA, ButtonCodec, split_text
+from tests.telegram_user import Person
+
+
+def test_split_text_cuts_at_paragraphs_then_lines_then_words() -> None:
+    paragraphs = ["A" * 3000, "B" * 3000, "C" * 100]
+    pieces = split_text("\n\n".join(paragraphs))
+    assert pieces == ["A" * 3000, "B" * 3000 + "\n\n" + "C" * 100]
+    words = split_text(" ".join(["wort"] * 3000))
+    assert all(len(p) <= 4096 for p in words) and " ".join(words) == " ".join(["wort"] * 3000)
+    assert [len(p) for p in split_text("x" * 10000)] == [4096, 4096, 1808]
+    assert split_text("kurz") == ["kurz"]
+
+
+def test_button_codec_keeps_long_payloads_within_telegrams_limit() -> None:
+    codec = ButtonCodec()
+    short = codec.encode('/inform{"target_group": "women"}')
+    assert codec.decode(short) == '/inform{"target_group": "women"}'
+    long_payload = '/inform{"target_group": "school_transition", "district": "hochfeld", "x": "' + "y" * 40 + '"}'
+    data = codec.encode(long_payload)
+    assert len(data.encode()) <= MAX_CALLBACK_DATA and codec.decode(data) == long_payload
+    assert codec.decode("h:forged") is None and codec.decode("p:no-slash") is None and codec.decode(None) is None
+
+
+def _update(kind: str, chat_id: int, user_id: int) -> Update:
+    chat = {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}
+    message = {"message_id": 1, "date": 0, "chat": chat, "from": {"id": user_id, "is_bot": False, "first_name": "T"}, "text": "x"}
+    return Update.de_json({"update_id": 1, kind: message}, None)
+
+
+def test_updates_of_one_chat_run_in_order_and_different_chats_in_parallel() -> None:
+    async def scenario() -> list[str]:
+        processor = PerChatOrder(16)
+        log: list[str] = []
+
+        async def work(name: str, pause: float) -> None:
+            log.append(f"{name}+")
+            await asyncio.sleep(pause)
+            log.append(f"{name}-")
+
+        await asyncio.gather(
+            processor.do_process_update(_update("message", 1, 1), work("a1", 0.2)),
+            processor.do_process_update(_update("message", 1, 1), work("a2", 0.0)),
+            processor.do_process_update(_update("message", 2, 2), work("b1", 0.05)),
+        )
+        return log
+
+    log = asyncio.run(scenario())
+    assert log.index("a1-") < log.index("a2+")  # same chat: strictly one after the other
+    assert log.index("b1+") < log.index("a1-")  # another chat does not wait
+    assert ordering_key(_update("message", -5, 7)) == (-5, 7) and ordering_key(_update("message", 5, 5)) == 5
+
+
+@pytest.fixture()
+def offline(bot, telegram_api) -> Any:  # type: ignore[no-untyped-def]
+    """An Application on the recording Bot API server and the running Rasa, initialised but not polling."""
+    os.environ.update({"TELEGRAM_BOT_TOKEN": "123456:OFFLINE", "TELEGRAM_API_URL": telegram_api.base_url})
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    loop = asyncio.new_event_loop()  # one loop for the Application's whole life, as in a running bot
+    application = loop.run_until_complete(_built(settings, engine))
+    loop.run_until_complete(application.initialize())
+    yield application, engine, loop
+    loop.run_until_complete(application.shutdown())
+    loop.close()
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL"):
+        os.environ.pop(name, None)
+
+
+async def _built(settings: Settings, engine: Any) -> Any:
+    return build_application(settings, engine)
+
+
+def _process(offline, update: dict) -> None:  # type: ignore[no-untyped-def]
+    application, _, loop = offline
+    loop.run_until_complete(application.process_update(Update.de_json(update, application.bot)))
+
+
+@pytest.mark.server
+def test_deep_link_sets_district_and_language(offline, telegram_api, bot) -> None:  # type: ignore[no-untyped-def]
+    engine = offline[1]
+    person = Person(telegram_api, language_code="de")
+    update = telegram_api.send_text(person.id, "/start hochfeld_ro", person.user)
+    _process(offline, update)
+    greeting = telegram_api.messages(person.id)[-1]
+    assert greeting.text == gettext("ro", RESPONSES["utter_greet"].text)
+    slots = bot.slots(str(person.id))
+    assert (slots["district"], slots["language"], slots["language_locked"]) == ("hochfeld", "ro", True)
+    from sqlalchemy.orm import Session
+
+    with Session(engine, future=True) as session:
+        assert remembered_language(session, str(person.id)) == "ro"
+
+
+@pytest.mark.server
+def test_a_pressed_button_is_marked_and_its_payload_answered(offline, telegram_api) -> None:  # type: ignore[no-untyped-def]
+    person = Person(telegram_api, language_code="bg")
+    _process(offline, telegram_api.send_text(person.id, "/help", person.user))
+    menu = telegram_api.messages(person.id)[-1]
+    assert menu.text == gettext("bg", RESPONSES["utter_help"].text)
+    funding = next(b for b in menu.buttons if b["callback_data"] == "p:/faq/funding")
+    _process(offline, telegram_api.press(person.id, menu.message_id, funding["callback_data"], person.user))
+    marked = telegram_api.message(person.id, menu.message_id)
+    assert marked.buttons == [] and marked.text.endswith("» " + funding["text"])
+    assert "ESF" in telegram_api.messages(person.id)[-1].text
+
+
+@pytest.mark.server
+def test_unknown_commands_and_the_language_command(offline, telegram_api) -> None:  # type: ignore[no-untyped-def]
+    person = Person(telegram_api, language_code="tr")
+    _process(offline, telegram_api.send_text(person.id, "/language", person.user))
+    asked = telegram_api.messages(person.id)[-1]
+    assert [b["text"] for b in asked.buttons] == ["Deutsch", "Türkçe", "Български", "Română"]
+    _process(offline, telegram_api.send_text(person.id, "/cancel", person.user))
+    assert telegram_api.messages(person.id)[-1].text == gettext("tr", texts.NOTHING_TO_CANCEL)
