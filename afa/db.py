@@ -190,7 +190,7 @@ class Handover(Base):
     group_chat_id = Column(BigInteger, nullable=True)
     card_message_id = Column(BigInteger, nullable=True)
     topic_id = Column(BigInteger, nullable=True)  # forum topic (message_thread_id) when the group has topics
-    team = relationship("Team")
+    team = relationship("Team", lazy="joined")  # cards and texts need the team after the session has ended
     messages = relationship(
         "RelayedMessage", back_populates="handover", order_by="RelayedMessage.id", cascade="all, delete-orphan"
     )

@@ -79,6 +79,8 @@ def card_text(handover: Handover) -> str:
         language=language_name(handover.language, COACH_LANGUAGE),
         group=_de(TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else _de(texts.CARD_UNKNOWN),
         since=format_datetime(_local(handover, handover.opened_at), "short", locale=COACH_LANGUAGE),
+        asked=asked,
+        last=last,
     )
     return split_text(text, MAX_TEXT - 200)[0]  # room for the status line added later
 
@@ -148,14 +150,14 @@ async def _update_card(bot: Bot, handover: Handover) -> None:
 
 async def _deliver(bot: Bot, handover: Handover, message: RelayedMessage) -> int:
     """Sends one stored message to the other side; returns the id of the (last) copy."""
+    reader = COACH_LANGUAGE if message.direction == "user" else handover.language
+    text = gettext(reader, texts.EDITED_PREFIX, text=message.text) if message.kind == "edited" else message.text
     if message.direction == "user":
         target, extra = handover.group_chat_id, _in_thread(handover)
-        text = _de(texts.RELAY_PREFIX, id=handover.id, text=message.text)
+        text = _de(texts.RELAY_PREFIX, id=handover.id, text=text)
     else:
-        target, extra, text = int(handover.conversation_id), {}, message.text
+        target, extra = int(handover.conversation_id), {}
     if message.kind in ("text", "edited"):
-        if message.kind == "edited":
-            text = gettext(COACH_LANGUAGE if message.direction == "user" else handover.language, texts.EDITED_PREFIX, text=text)
         sent = None
         for piece in split_text(text):
             sent = await bot.send_message(target, piece, **extra)

@@ -36,8 +36,11 @@ class FrontEnd:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One transaction, committed on success (the caller owns it, as in SQLAlchemy's docs)."""
-        with Session(self.engine, future=True) as session, session.begin():
+        """One transaction, committed on success (the caller owns it, as in SQLAlchemy's docs).
+
+        Objects keep their loaded state after the commit: handlers read them while awaiting Telegram.
+        """
+        with Session(self.engine, future=True, expire_on_commit=False) as session, session.begin():
             yield session
 
     def language(self, chat_id: int, language_code: Optional[str]) -> str:

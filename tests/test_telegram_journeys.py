@@ -5,6 +5,7 @@ Texts are checked against the catalogues (`gettext`) so that a test proves the l
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -48,6 +49,13 @@ def _answers(api, query_ids: set[str]) -> list[dict]:  # type: ignore[no-untyped
     return [c.params for c in api.calls if call(c) and not c.failed]
 
 
+def _wait_answers(api, ids: set[str], timeout: float = 15) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while len(_answers(api, ids)) < len(ids):
+        assert time.monotonic() < deadline, f"{len(_answers(api, ids))} of {len(ids)} button presses answered"
+        time.sleep(0.05)
+
+
 def _open_handover(person: Person, api, text: str, district: str, group: int, ask: bool = False):  # type: ignore[no-untyped-def]
     """Asks for a coach; the district comes from a deep link (a poster's QR code) or, with `ask`, from buttons."""
     if not ask:
@@ -83,20 +91,20 @@ def test_journey_1_qr_code_to_offers_with_a_coach_button(front_end, telegram_api
 
 
 @pytest.mark.parametrize(
-    ("language", "district", "group", "request", "coach_words", "user_words"),
+    ("language", "district", "group", "asking", "coach_words", "user_words"),
     [
         ("ro", "hochfeld", HOCHFELD_GROUP, "Vreau să vorbesc cu un consilier, vă rog", "Bună ziua, sunt aici.", "Am nevoie de ajutor cu CV-ul"),
         ("tr", "marxloh", MARXLOH_GROUP, "Bir danışmanla konuşmak istiyorum lütfen", "Merhaba, buradayım.", "CV konusunda yardım lazım"),
     ],
 )
 def test_journey_3_handover_accept_relay_say_and_end(  # type: ignore[no-untyped-def]
-    front_end, telegram_api, bot, language, district, group, request, coach_words, user_words
+    front_end, telegram_api, bot, language, district, group, asking, coach_words, user_words
 ) -> None:
     api = telegram_api
     person = Person(api, language_code=language)
-    replies, card = _open_handover(person, api, request, district, group, ask=(district == "hochfeld"))
+    replies, card = _open_handover(person, api, asking, district, group, ask=(district == "hochfeld"))
     assert _first_line(language, "utter_handover_waiting", district=district.capitalize()) in person.text(replies)
-    assert request in card.text and "Accept" not in card.text  # German card with the user's own words
+    assert asking in card.text and "Accept" not in card.text  # German card with the user's own words
     assert card.buttons[0]["text"] == gettext("de", texts.BTN_ACCEPT)
     hid = handover_id(card)
     if group == HOCHFELD_GROUP:  # forum group: the card opened its own topic
@@ -164,21 +172,21 @@ def _messages(bot, hid: int) -> list[RelayedMessage]:  # type: ignore[no-untyped
 
 
 @pytest.mark.parametrize(
-    ("language", "request", "later"),
+    ("language", "asking", "later"),
     [
         ("bg", "Искам да говоря с консултант", ["Имам въпрос за курс по немски", "Кога мога да дойда?"]),
         ("de", "Ich möchte mit einem Coach sprechen", ["Ich suche einen Deutschkurs", "Wann kann ich kommen?"]),
     ],
 )
 def test_journey_4_outside_office_hours_the_handover_waits_and_nothing_is_lost(  # type: ignore[no-untyped-def]
-    front_end, telegram_api, bot, language, request, later
+    front_end, telegram_api, bot, language, asking, later
 ) -> None:
     api = telegram_api
     today = datetime.now(timezone.utc).astimezone(OfficeHours.of("", "", "Europe/Berlin").zone).date()
     _set_hours(bot.settings.database_url, "hochfeld", "mon-sun 09:00-16:00", today.isoformat())  # closed today
     try:
         person = Person(api, language_code=language)
-        replies, card = _open_handover(person, api, request, "hochfeld", HOCHFELD_GROUP)
+        replies, card = _open_handover(person, api, asking, "hochfeld", HOCHFELD_GROUP)
         back = OfficeHours.of("mon-sun 09:00-16:00", today.isoformat(), "Europe/Berlin").next_opening(datetime.now(timezone.utc))
         told = person.text(replies)
         assert format_date(back, language, "full") in told and format_time(back.time(), "short", locale=language) in told
@@ -207,14 +215,18 @@ def test_two_coaches_accepting_at_once_exactly_one_wins(front_end, telegram_api,
     _, card = _open_handover(person, api, "Vreau să vorbesc cu un consilier acum", "hochfeld", HOCHFELD_GROUP)
     data = card.buttons[0]["callback_data"]
     first, second = _coach(api, "hochfeld", 0), _coach(api, "hochfeld", 1)
-    presses = [threading.Thread(target=api.press, args=(HOCHFELD_GROUP, card.message_id, data, c)) for c in (first, second)]
+    injected: list[dict] = []
+    presses = [
+        threading.Thread(target=lambda c=c: injected.append(api.press(HOCHFELD_GROUP, card.message_id, data, c)))
+        for c in (first, second)
+    ]
     for press in presses:
         press.start()
     for press in presses:
         press.join()
-    ids = {u["callback_query"]["id"] for u in api.updates if "callback_query" in u and u["callback_query"]["data"] == data}
-    api.wait_call("answerCallbackQuery", lambda c: c.params.get("callback_query_id") in ids)
-    settle(api, person.id, person.seen)
+    ids = {update["callback_query"]["id"] for update in injected}
+    _wait_answers(api, ids)
+    settle(api, person.id, person.seen - 1)
     answers = _answers(api, ids)
     assert len(answers) == 2
     winner = _handover(bot, handover_id(card))
@@ -239,12 +251,7 @@ def test_non_coach_and_forged_buttons_change_nothing(front_end, telegram_api, bo
         (HOCHFELD_GROUP, card.message_id, "acc:1 OR 1=1", _coach(api, "hochfeld")),
     ]
     ids = {api.press(*press)["callback_query"]["id"] for press in presses}
-    api.wait_call("answerCallbackQuery", lambda c: c.params.get("callback_query_id") in ids)
-    deadline_answers = lambda: len(_answers(api, ids)) == len(presses)  # noqa: E731
-    for _ in range(100):
-        if deadline_answers():
-            break
-        threading.Event().wait(0.1)
+    _wait_answers(api, ids)
     answers = [a.get("text") for a in _answers(api, ids)]
     assert answers.count(gettext("de", texts.ACCEPT_NOT_COACH)) == 2
     assert answers.count(gettext("de", texts.INVALID_BUTTON)) == 3
@@ -336,3 +343,38 @@ def test_a_waiting_handover_is_reminded_during_office_hours(front_end, telegram_
 
 def _reminder_start(hid: int) -> str:
     return gettext("de", texts.REMINDER, id=hid, language="", since="").split("(")[0]
+
+
+def test_media_edits_and_huge_messages_are_relayed_both_ways(front_end, telegram_api, bot) -> None:  # type: ignore[no-untyped-def]
+    api = telegram_api
+    person = Person(api, language_code="tr")
+    coach = _coach(api, "marxloh", 0)
+    _, card = _open_handover(person, api, "Danışmanla konuşmak istiyorum, acil", "marxloh", MARXLOH_GROUP)
+    before = person.seen
+    _accept(api, MARXLOH_GROUP, card, coach)
+    settle(api, person.id, before)
+    group_before = len(api.messages(MARXLOH_GROUP))
+    api.send_media(person.id, "sticker", person.user)
+    api.send_media(person.id, "voice", person.user, caption="sesli mesaj")
+    sent = api.send_text(person.id, "Yarın gelebilirim", person.user)["message"]
+    api.edit_text(person.id, sent["message_id"], "Yarın saat 10'da gelebilirim", person.user)
+    api.send_text(person.id, "uzun " * 2000, person.user)  # 10,000 characters
+    relayed = api.wait_messages(MARXLOH_GROUP, 7, after=group_before, predicate=lambda m: m.message.get("reply_to_message"))
+    kinds = [m.method for m in relayed]
+    assert kinds[:2] == ["copyMessage", "copyMessage"]
+    assert "sticker" in relayed[0].message and "voice" in relayed[1].message
+    assert "Yarın gelebilirim" in relayed[2].text
+    assert gettext("de", texts.EDITED_PREFIX, text="Yarın saat 10'da gelebilirim") in relayed[3].text
+    long_parts = [m.text for m in relayed[4:]]
+    assert len(long_parts) == 3 and all(len(t) <= 4096 for t in long_parts)
+    assert sum(t.count("uzun") for t in long_parts) == 2000  # nothing lost in the split
+    before = person.seen
+    photo = api.send_media(MARXLOH_GROUP, "photo", coach, reply_to=relayed[2].message_id, caption="Adres burada")["message"]
+    got = settle(api, person.id, before)
+    assert [m.method for m in got] == ["copyMessage"] and got[0].params["message_id"] == photo["message_id"]
+    api.send_text(MARXLOH_GROUP, "/end", coach, reply_to=card.message_id)
+    settle(api, person.id, person.seen, predicate=lambda m: m.text == gettext("tr", texts.HANDOVER_ENDED))
+    kinds_stored = [(m.direction, m.kind) for m in _messages(bot, handover_id(card))]
+    assert kinds_stored == [
+        ("user", "sticker"), ("user", "voice"), ("user", "text"), ("user", "edited"), ("user", "text"), ("coach", "photo"),
+    ]

@@ -40,8 +40,9 @@ def test_media_outside_a_handover_gets_a_friendly_answer_in_the_users_language(f
 def test_edited_message_and_then_the_conversation_goes_on(front_end, telegram_api) -> None:  # type: ignore[no-untyped-def]
     api = telegram_api
     person = Person(api, language_code="ro")
-    person.say("Bună ziua")
-    mine = api.updates[-1]["message"]["message_id"]
+    after = person.seen
+    mine = api.send_text(person.id, "Bună ziua", person.user)["message"]["message_id"]
+    settle(api, person.id, after)
     after = person.seen
     api.edit_text(person.id, mine, "Bună ziua, cine finanțează proiectul?", person.user)
     assert person.text(settle(api, person.id, after)) == gettext("ro", texts.EDITED)
