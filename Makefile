@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers extract clean
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram extract clean
 
 # --- set-up -------------------------------------------------------------------------------------------
 $(BIN)/python:
@@ -52,7 +52,7 @@ serve: db model
 test: install-test locales
 	$(BIN)/python -m pytest
 
-bench: bench-nlu bench-latency bench-offers
+bench: bench-nlu bench-latency bench-offers bench-telegram
 
 bench-nlu: db
 	$(BIN)/pip install --quiet -e ".[bench]"
@@ -70,3 +70,6 @@ clean:
 
 bench-offers: db model
 	$(BIN)/python bench/offers.py
+
+bench-telegram: db model
+	$(BIN)/python bench/telegram.py

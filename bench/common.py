@@ -52,6 +52,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
+def summary(name: str, values: list[float], width: int = 28) -> str:
+    """One line of latency figures in milliseconds: count, p50, p95, p99, max."""
+    if not values:
+        return f"{name:{width}} n=   0"
+    return (
+        f"{name:{width}} n={len(values):4d}  p50={percentile(values, 50):7.1f} ms  p95={percentile(values, 95):7.1f} ms  "
+        f"p99={percentile(values, 99):7.1f} ms  max={max(values):7.1f} ms"
+    )
+
+
 class Timer:
     def __enter__(self) -> "Timer":
         self.start = time.perf_counter()

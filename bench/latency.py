@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import statistics
 import tempfile
 import time
 import uuid
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from common import RESULTS, Timer, bench_settings, ensure_database, heldout, percentile
+from common import RESULTS, Timer, bench_settings, ensure_database, heldout, summary
 
 from afa.serve import Services
 from afa.training import train
@@ -29,13 +28,6 @@ def timed(session: requests.Session, url: str, body: dict) -> float:
     response = session.post(url, json=body, timeout=60)
     response.raise_for_status()
     return (time.perf_counter() - start) * 1000
-
-
-def summary(name: str, values: list[float]) -> None:
-    print(
-        f"{name:28} n={len(values):4d}  p50={percentile(values, 50):7.1f} ms  p95={percentile(values, 95):7.1f} ms  "
-        f"p99={percentile(values, 99):7.1f} ms  mean={statistics.mean(values):7.1f} ms"
-    )
 
 
 def main() -> None:
@@ -65,7 +57,7 @@ def main() -> None:
 
         cycle = itertools.cycle(texts)
         parse = [timed(http, parse_url, {"text": next(cycle)}) for _ in range(args.requests)]
-        summary("POST /model/parse", parse)
+        print(summary("POST /model/parse", parse))
 
         # Conversations of five turns each, as users have them.
         turns = []
@@ -74,7 +66,7 @@ def main() -> None:
             if index % 5 == 0:
                 sender = f"bench-{uuid.uuid4().hex[:10]}"
             turns.append(timed(http, hook_url, {"sender": sender, "message": next(cycle)}))
-        summary("REST webhook turn", turns)
+        print(summary("REST webhook turn", turns))
 
         def one(i: int) -> float:
             with requests.Session() as own:
@@ -84,7 +76,7 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=4) as pool:
             parallel = list(pool.map(one, range(args.requests)))
         elapsed = time.perf_counter() - start
-        summary("webhook, 4 clients at once", parallel)
+        print(summary("webhook, 4 clients at once", parallel))
         print(f"{'throughput, 4 clients':28} {args.requests / elapsed:.1f} turns/s")
 
 

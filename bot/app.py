@@ -73,7 +73,9 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("say", group_command(handover.on_say), GROUPS & NEW))
     application.add_handler(CallbackQueryHandler(handover.on_accept, pattern=r"^acc:"))
     application.add_handler(CallbackQueryHandler(conversation.on_button))
-    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, conversation.on_text))  # other commands too
+    unknown_command = conversation.command_to_rasa("/help")  # a mistyped command gets the help, not a fallback
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.COMMAND, unknown_command))
+    application.add_handler(MessageHandler(PRIVATE & NEW & filters.TEXT, conversation.on_text))
     application.add_handler(MessageHandler(PRIVATE & NEW, conversation.on_media))
     application.add_handler(MessageHandler(GROUPS & (NEW | EDITED), on_group_message))
     application.add_error_handler(on_error)

@@ -126,6 +126,7 @@ class BotApiServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._serving = ""
         self.webhook: JSON = {}
+        self.listeners: list[Callable[[Call], None]] = []
         self.base_url = self.base_file_url = ""
         self._methods = {name.lower(): (name, handler) for name, handler in self._handlers().items()}
         self.reset()
@@ -215,8 +216,11 @@ class BotApiServer:
             error = exc
         except KeyError as exc:
             error = BotApiError(400, f"Bad Request: parameter {exc.args[0]} is required")
+        call = Call(name, params, at, result, error.status if error else 200, error is not None)
         with self._lock:
-            self.calls.append(Call(name, params, at, result, error.status if error else 200, error is not None))
+            self.calls.append(call)
+        for listener in self.listeners:  # e.g. the benchmark, which waits on queues instead of polling
+            listener(call)
         if error is None:
             return web.json_response({"ok": True, "result": result})
         body: JSON = {"ok": False, "error_code": error.status, "description": error.description}

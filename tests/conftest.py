@@ -177,7 +177,12 @@ class FrontEnd:
             "AFA_RASA_PATIENCE_SECONDS": "120",
             **env,
         }
+        self.overrides = env
         self.process: Any = None
+
+    def variant(self, log: Path, **env: str) -> "FrontEnd":
+        """Another front end with this one's settings plus `env` (one polls at a time: stop this one first)."""
+        return FrontEnd(self.api, log, **{**self.overrides, **env})
 
     def start(self, ready_call: str = "getUpdates") -> "FrontEnd":
         import subprocess
@@ -206,7 +211,12 @@ class FrontEnd:
 def front_end(bot: Bot, telegram_api: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[FrontEnd]:
     """The Telegram front end in polling mode, with both team groups and their coaches configured."""
     configure_teams(bot.settings.database_url)
-    process = FrontEnd(telegram_api, tmp_path_factory.mktemp("front") / "bot.log", AFA_TELEGRAM_GROUP_RATE="0")
+    # The servers' settings passed explicitly: the front end talks to this session's Rasa and database.
+    # Tests send far more than Telegram's 20 messages a minute to one group: that limit is off here.
+    process = FrontEnd(
+        telegram_api, tmp_path_factory.mktemp("front") / "bot.log", DATABASE_URL=bot.settings.database_url,
+        RASA_PORT=str(bot.settings.rasa_port), AFA_TELEGRAM_GROUP_RATE="0",
+    )
     process.start()
     yield process
     process.stop()

@@ -34,7 +34,7 @@ EXAMPLES = {
 }
 
 
-def test_new_topic_is_trained_and_swapped_in(trained_model: Path, tmp_path: Path) -> None:
+def test_new_topic_is_trained_and_swapped_in(trained_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from afa.serve import Services
 
     env = {
@@ -45,41 +45,37 @@ def test_new_topic_is_trained_and_swapped_in(trained_model: Path, tmp_path: Path
         "AFA_GENERATED_DIR": str(tmp_path / "generated"),
         "AFA_MODELS_DIR": str(tmp_path / "models"),
     }
-    os.environ.update(env)
-    try:
-        settings = Settings()
-        engine = make_engine(settings.database_url)
-        from afa.db import create_schema
+    for name in ("DATABASE_URL", "RASA_PORT", "ACTION_PORT", "AFA_GENERATED_DIR", "AFA_MODELS_DIR"):
+        monkeypatch.setenv(name, env[name])  # restored afterwards: the session's servers keep their settings
+    settings = Settings()
+    engine = make_engine(settings.database_url)
+    from afa.db import create_schema
 
-        create_schema(engine)
-        seed(engine)
-        with Session(engine, future=True) as session:
-            faq = export_tables(session)["faq"]
-        engine.dispose()
-        examples = [{"key": "childcare", "language": lang, "text": t} for lang, texts in EXAMPLES.items() for t in texts]
-        content = tmp_path / "topic.xlsx"
-        write_tables(content, {"faq": [*faq, KITA], "faq_examples": examples})
+    create_schema(engine)
+    seed(engine)
+    with Session(engine, future=True) as session:
+        faq = export_tables(session)["faq"]
+    engine.dispose()
+    examples = [{"key": "childcare", "language": lang, "text": t} for lang, texts in EXAMPLES.items() for t in texts]
+    content = tmp_path / "topic.xlsx"
+    write_tables(content, {"faq": [*faq, KITA], "faq_examples": examples})
 
-        with Services(settings, trained_model, log_dir=tmp_path / "logs"):
-            hook = f"{settings.rasa_url}/webhooks/rest/webhook"
-            before = requests.post(hook, json={"sender": "mother", "message": "Merhaba, nasılsınız?"}, timeout=60).json()
-            assert before
-            result = subprocess.run([AFA, "content", "import", str(content)], cwd=PROJECT_ROOT, env=env,
-                                    capture_output=True, text=True)
-            assert result.returncode == 0, result.stderr
-            result = subprocess.run([AFA, "train"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
-            assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-            assert "loaded into the Rasa server" in result.stdout
-            assert (tmp_path / "generated" / "faq_topics.yml").exists()
+    with Services(settings, trained_model, log_dir=tmp_path / "logs"):
+        hook = f"{settings.rasa_url}/webhooks/rest/webhook"
+        before = requests.post(hook, json={"sender": "mother", "message": "Merhaba, nasılsınız?"}, timeout=60).json()
+        assert before
+        result = subprocess.run([AFA, "content", "import", str(content)], cwd=PROJECT_ROOT, env=env,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+        result = subprocess.run([AFA, "train"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        assert "loaded into the Rasa server" in result.stdout
+        assert (tmp_path / "generated" / "faq_topics.yml").exists()
 
-            replies = requests.post(hook, json={"sender": "mother", "message": "kurs sırasında çocuğuma kim bakar?"},
-                                    timeout=60).json()
-            assert replies[0]["text"] == KITA["answer_tr"]
-            tracker = requests.get(f"{settings.rasa_url}/conversations/mother/tracker", timeout=30).json()
-            texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
-            assert texts[0] == "Merhaba, nasılsınız?"  # the conversation survived the swap
-            assert tracker["slots"]["language"] == "tr"
-    finally:
-        for name in env:
-            if name in ("DATABASE_URL", "RASA_PORT", "ACTION_PORT", "AFA_GENERATED_DIR", "AFA_MODELS_DIR"):
-                os.environ.pop(name, None)
+        replies = requests.post(hook, json={"sender": "mother", "message": "kurs sırasında çocuğuma kim bakar?"},
+                                timeout=60).json()
+        assert replies[0]["text"] == KITA["answer_tr"]
+        tracker = requests.get(f"{settings.rasa_url}/conversations/mother/tracker", timeout=30).json()
+        texts = [e.get("text") for e in tracker["events"] if e["event"] == "user"]
+        assert texts[0] == "Merhaba, nasılsınız?"  # the conversation survived the swap
+        assert tracker["slots"]["language"] == "tr"

@@ -40,7 +40,10 @@ def test_domain_holds_no_user_facing_text() -> None:
 def test_every_response_renders_in_every_language(seeded_engine, language: str) -> None:
     with Session(seeded_engine, future=True) as session:
         for name in sorted(_used_responses() | set(RESPONSES)):
-            arguments = {"district": "marxloh", "target_group": "women", "offer_key": EXAMPLE_OFFER}
+            arguments = {
+                "district": "marxloh", "target_group": "women", "offer_key": EXAMPLE_OFFER,
+                "back_at": "2026-11-30T09:00:00+01:00",
+            }
             message = render(name, language, arguments, session)
             assert message["text"].strip(), name
             assert "{" not in message["text"], (name, message["text"])

@@ -18,7 +18,7 @@ from afa.i18n import format_date, gettext
 from afa.responses import RESPONSES
 from afa.schedule import OfficeHours
 from bot import texts
-from tests.conftest import COACHES, HOCHFELD_GROUP, MARXLOH_GROUP, FrontEnd
+from tests.conftest import COACHES, HOCHFELD_GROUP, MARXLOH_GROUP
 from tests.telegram_user import Person, card_for, handover_id, settle
 
 pytestmark = pytest.mark.server
@@ -321,7 +321,7 @@ def test_relay_survives_a_restart_of_the_front_end(front_end, telegram_api, bot)
 def test_a_waiting_handover_is_reminded_during_office_hours(front_end, telegram_api, tmp_path) -> None:  # type: ignore[no-untyped-def]
     api = telegram_api
     front_end.stop()  # one poller per bot: a front end that reminds after about a second takes its place
-    quick = FrontEnd(api, tmp_path / "bot.log", AFA_TELEGRAM_GROUP_RATE="0", AFA_HANDOVER_REMIND_MINUTES="0.02")
+    quick = front_end.variant(tmp_path / "bot.log", AFA_HANDOVER_REMIND_MINUTES="0.02")
     try:
         quick.start()
         person = Person(api, language_code="bg")

@@ -134,3 +134,5 @@ def test_unknown_commands_and_the_language_command(offline, telegram_api) -> Non
     assert [b["text"] for b in asked.buttons] == ["Deutsch", "Türkçe", "Български", "Română"]
     _process(offline, telegram_api.send_text(person.id, "/cancel", person.user))
     assert telegram_api.messages(person.id)[-1].text == gettext("tr", texts.NOTHING_TO_CANCEL)
+    _process(offline, telegram_api.send_text(person.id, "/yardim", person.user))
+    assert telegram_api.messages(person.id)[-1].text == gettext("tr", RESPONSES["utter_help"].text)

@@ -13,7 +13,7 @@ from afa import LANGUAGES
 from afa.i18n import gettext
 from afa.responses import RESPONSES
 from bot import texts
-from tests.conftest import FrontEnd, free_port
+from tests.conftest import free_port
 from tests.telegram_user import Person, settle
 
 pytestmark = pytest.mark.server
@@ -123,7 +123,7 @@ def test_rasa_briefly_away_one_moment_then_the_answer(front_end, telegram_api, b
     api = telegram_api
     forwarder = Forwarder(bot.settings.rasa_port)
     front_end.stop()  # one poller per bot token
-    away = FrontEnd(api, tmp_path / "bot.log", RASA_PORT=str(forwarder.port), AFA_TELEGRAM_GROUP_RATE="0")
+    away = front_end.variant(tmp_path / "bot.log", RASA_PORT=str(forwarder.port))
     try:
         away.start()
         person = Person(api, language_code="tr")
@@ -148,9 +148,8 @@ def test_webhook_mode_checks_telegrams_secret_token(front_end, telegram_api, tmp
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram-hook"
     front_end.stop()
-    hooked = FrontEnd(
-        api, tmp_path / "bot.log", AFA_WEBHOOK_URL=url, AFA_WEBHOOK_PORT=str(port), AFA_WEBHOOK_SECRET="s3cret-token",
-        AFA_TELEGRAM_GROUP_RATE="0",
+    hooked = front_end.variant(
+        tmp_path / "bot.log", AFA_WEBHOOK_URL=url, AFA_WEBHOOK_PORT=str(port), AFA_WEBHOOK_SECRET="s3cret-token"
     )
     try:
         hooked.start(ready_call="setWebhook")
