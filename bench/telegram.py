@@ -4,7 +4,8 @@
 
 Everything runs as in production, each part its own process talking HTTP: the recording Bot API server
 (tests/botapi.py, in this process), `afa bot` (polling), Rasa and the action server. `--users` people write
-`--turns` messages each (held-out texts in their language, a pause of about `--think` seconds between turns,
+`--turns` messages each (held-out texts in their language, starting at random moments within the first
+`--think` seconds, then a pause of about `--think` seconds between turns,
 as people type); at the same time `--handovers` people are each handed over to a coach, and user and coach
 write to each other. Printed: update-in → first reply sent (p50/p95/p99), relay user → coach and coach →
 user (p50/p95), messages per second, and messages lost (a turn without reply, a relayed message that never
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import queue
 import random
 import subprocess
 import threading
@@ -36,33 +36,38 @@ TIMEOUT = 60.0
 
 
 class Inbox:
-    """Per-chat queues of what the bot sent, filled by the Bot API server as calls arrive (no polling)."""
+    """What the bot sent, per chat, filled by the Bot API server as calls arrive; waiters wake on a condition."""
 
     SENDING = {"sendMessage", "copyMessage"}
 
     def __init__(self) -> None:
-        self.queues: dict[int, queue.Queue] = defaultdict(queue.Queue)
+        self.changed = threading.Condition()
+        self.by_chat: dict[int, list[Call]] = defaultdict(list)
         self.sent = 0
 
     def __call__(self, call: Call) -> None:
         if call.method in self.SENDING and not call.failed:
-            self.sent += 1
-            self.queues[int(call.params["chat_id"])].put(call)
+            with self.changed:
+                self.by_chat[int(call.params["chat_id"])].append(call)
+                self.sent += 1
+                self.changed.notify_all()
 
-    def next(self, chat_id: int, predicate: Any = None) -> Call | None:
+    def mark(self, chat_id: int) -> int:
+        with self.changed:
+            return len(self.by_chat[chat_id])
+
+    def wait(self, chat_id: int, after: int, predicate: Any = None) -> Call | None:
+        """The first message in the chat from index `after` that matches, or None after TIMEOUT seconds."""
         deadline = time.monotonic() + TIMEOUT
-        while (left := deadline - time.monotonic()) > 0:
-            try:
-                call = self.queues[chat_id].get(timeout=left)
-            except queue.Empty:
-                return None
-            if predicate is None or predicate(call):
-                return call
-        return None
-
-    def drain(self, chat_id: int) -> None:
-        while not self.queues[chat_id].empty():
-            self.queues[chat_id].get_nowait()
+        with self.changed:
+            while True:
+                for call in self.by_chat[chat_id][after:]:
+                    if predicate is None or predicate(call):
+                        return call
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.changed.wait(left)
 
 
 def configure_teams(database_url: str) -> None:
@@ -99,57 +104,63 @@ class Figures:
 def converse(api: BotApiServer, inbox: Inbox, figures: Figures, user_id: int, texts: list[str], think: float) -> None:
     """One person: `len(texts)` turns, each timed from the update's injection to the bot's first reply."""
     user = api.user(user_id, first_name="Nutzer", language_code="de")
+    time.sleep(random.uniform(0, think))  # people start at different moments, not all in the same millisecond
     for text in texts:
+        mark = inbox.mark(user_id)
         update = api.send_text(user_id, text, user)
         injected = api.injected_at[update["update_id"]]
-        reply = inbox.next(user_id)
+        reply = inbox.wait(user_id, mark)
         if reply is None:
-            figures.lose(f"no reply to a turn of user {user_id}")
+            figures.lose(f"no reply to {text!r} (user {user_id})")
         else:
             figures.add("reply", reply.at - injected)
         time.sleep(random.uniform(0.5 * think, 1.5 * think))
-        inbox.drain(user_id)  # the rest of a multi-message reply
 
 
 def hand_over(api: BotApiServer, inbox: Inbox, figures: Figures, user_id: int, district: str, exchanges: int, think: float) -> None:
     """A person asks for a coach, the coach accepts, and they write to each other `exchanges` times each way."""
     user = api.user(user_id, first_name="Ratsuchende", language_code="tr")
     group, coach = GROUPS[district], api.user(COACH_IDS[district], first_name="Coach")
+    time.sleep(random.uniform(0, think))
     api.send_text(user_id, f"/start {district}", user)
-    inbox.next(user_id)
+    inbox.wait(user_id, 0)
     time.sleep(think)
     marker = f"koç lütfen {user_id}"
+    in_group = inbox.mark(group)
     api.send_text(user_id, f"Bir danışmanla konuşmak istiyorum, {marker}", user)
-    card = inbox.next(group, lambda c: marker in str(c.params.get("text", "")))
+    card = inbox.wait(group, in_group, lambda c: marker in str(c.params.get("text", "")))
     if card is None:
         figures.lose(f"no card for user {user_id}")
         return
     accept = card.params["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    mark = inbox.mark(user_id)
     api.press(group, card.result["message_id"], accept, coach)
     thread = card.result.get("message_thread_id")
-    if inbox.next(user_id) is None:  # "… has joined the chat"
+    if inbox.wait(user_id, mark) is None:  # "… has joined the chat"
         figures.lose(f"user {user_id} not told that the coach joined")
     time.sleep(think)
-    inbox.drain(user_id)
     for number in range(exchanges):
         token = f"u{user_id}-{number}"
+        in_group = inbox.mark(group)
         injected = api.injected_at[api.send_text(user_id, f"Mesaj {token}", user)["update_id"]]
-        arrived = inbox.next(group, lambda c, t=token: t in str(c.params.get("text", "")))
+        arrived = inbox.wait(group, in_group, lambda c, t=token: t in str(c.params.get("text", "")))
         if arrived is None:
             figures.lose(f"user message {token} not relayed")
         else:
             figures.add("to_coach", arrived.at - injected)
         token = f"c{user_id}-{number}"
+        mark = inbox.mark(user_id)
         update = api.send_text(group, f"Antwort {token}", coach, reply_to=arrived.result["message_id"] if arrived else None, thread_id=thread)
         injected = api.injected_at[update["update_id"]]
-        arrived = inbox.next(user_id, lambda c, t=token: t in str(c.params.get("text", "")))
+        arrived = inbox.wait(user_id, mark, lambda c, t=token: t in str(c.params.get("text", "")))
         if arrived is None:
             figures.lose(f"coach message {token} not relayed")
         else:
             figures.add("to_user", arrived.at - injected)
         time.sleep(random.uniform(0.5 * think, 1.5 * think))
+    mark = inbox.mark(user_id)
     api.send_text(group, "/end", coach, thread_id=thread, reply_to=card.result["message_id"] if not thread else None)
-    inbox.next(user_id)
+    inbox.wait(user_id, mark)
 
 
 def main() -> None:
@@ -158,16 +169,22 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=10)
     parser.add_argument("--handovers", type=int, default=5)
     parser.add_argument("--exchanges", type=int, default=10, help="messages each way per handover")
-    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between a person's messages")
-    parser.add_argument("--database-url", default=f"sqlite:///{RESULTS / 'bench-telegram.db'}")
+    parser.add_argument("--think", type=float, default=4.0, help="mean seconds between a person's messages")
+    parser.add_argument("--database-url", help="default: a new SQLite file in bench/results for each run")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    settings = bench_settings(args.database_url)
+    fresh = RESULTS / "bench-telegram.db"
+    for leftover in RESULTS.glob("bench-telegram.db*"):  # handovers of an earlier run would silence its users
+        leftover.unlink()
+    settings = bench_settings(args.database_url or f"sqlite:///{fresh}")
     ensure_database(settings)
     configure_teams(settings.database_url)
+    # Asking for a coach opens a handover, after which the bot is silent by design (the coach answers): the
+    # handover part simulates those people, the conversations use everything else.
     by_language: dict[str, list[str]] = defaultdict(list)
     for item in heldout():
-        by_language[item["lang"]].append(item["text"])
+        if item["intent"] != "request_coach":
+            by_language[item["lang"]].append(item["text"])
     languages = sorted(by_language)
 
     figures, inbox = Figures(), Inbox()
@@ -180,7 +197,6 @@ def main() -> None:
             "TELEGRAM_BOT_TOKEN": "123456:BENCH",
             "TELEGRAM_API_URL": api.base_url,
             "AFA_TELEGRAM_GROUP_RATE": "0",
-            "AFA_LOG_LEVEL": "WARNING",
         }
         with open(RESULTS / "logs" / "bench-telegram-bot.log", "w", encoding="utf-8") as log:
             front = subprocess.Popen([str(ROOT / ".venv" / "bin" / "afa"), "bot"], env=env, stdout=log, stderr=subprocess.STDOUT)
