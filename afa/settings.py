@@ -55,8 +55,8 @@ class Settings:
     handover_remind_minutes: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_REMIND_MINUTES", "15")))
     # How often the front end's background work runs (cards not yet posted, undelivered messages, reminders).
     jobs_interval_seconds: float = field(default_factory=lambda: float(_env("AFA_JOBS_INTERVAL_SECONDS", "30")))
-    # How long a message waits for Rasa to come back before the user is asked to write again.
-    rasa_patience_seconds: float = field(default_factory=lambda: float(_env("AFA_RASA_PATIENCE_SECONDS", "3600")))
+    # How long a message waits for Rasa, or a reply for Telegram, to come back before it is given up.
+    patience_seconds: float = field(default_factory=lambda: float(_env("AFA_PATIENCE_SECONDS", "3600")))
 
     @property
     def rasa_url(self) -> str:

@@ -1,6 +1,6 @@
 """The Telegram front end under load: simulated users and handovers through the project's Bot API test server.
 
-    .venv/bin/python bench/telegram.py [--users 50] [--turns 10] [--handovers 5] [--think 2.0] [--database-url URL]
+    .venv/bin/python bench/telegram.py [--users 50] [--turns 10] [--handovers 5] [--think 4.0] [--database-url URL]
 
 Everything runs as in production, each part its own process talking HTTP: the recording Bot API server
 (tests/botapi.py, in this process), `afa bot` (polling), Rasa and the action server. `--users` people write

@@ -8,6 +8,7 @@ import re
 import time
 from typing import Any, Optional
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -17,6 +18,7 @@ from afa.i18n import gettext
 from bot import texts
 from bot.handover import cancel_by_user, on_accept, post_card, relay_from_user
 from bot.rasa import RasaUnavailable
+from bot.ratelimit import until_delivered
 from bot.replies import MAX_TEXT, button_title, split_text
 from bot.state import FrontEnd, front_end
 
@@ -41,12 +43,30 @@ def metadata(update: Update, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _open_handover(fe: FrontEnd, chat_id: int) -> Optional[Handover]:
+def _lookup(fe: FrontEnd, chat_id: int) -> Optional[Handover]:
     with fe.session() as session:
-        handover = open_for(session, str(chat_id))
-        if handover is not None:
-            session.expunge(handover)
-        return handover
+        return open_for(session, str(chat_id))
+
+
+async def _open_handover(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Optional[Handover]:
+    """The chat's open handover, if any. While the database is away nobody can tell where a message belongs
+    (coach or bot): the user hears "one moment" once and the message waits, in order, until it is back."""
+    fe = front_end(context)
+    chat_id = update.effective_chat.id
+    try:
+        return _lookup(fe, chat_id)
+    except SQLAlchemyError:
+        logger.warning("database unavailable: holding the message")
+    await _tell(update, context, texts.ONE_MOMENT)
+    deadline, delay = time.monotonic() + fe.settings.patience_seconds, 1.0
+    while True:
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 30.0)
+        try:
+            return _lookup(fe, chat_id)
+        except SQLAlchemyError:
+            if time.monotonic() > deadline:
+                raise
 
 
 async def _tell(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str, **params: object) -> None:
@@ -54,14 +74,15 @@ async def _tell(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str
     fe = front_end(context)
     chat_id = update.effective_chat.id
     language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
-    await context.bot.send_message(chat_id, gettext(language, message, **params))
+    text = gettext(language, message, **params)
+    await until_delivered(lambda: context.bot.send_message(chat_id, text), fe.settings.patience_seconds)
 
 
 async def _patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, meta: dict[str, Any]) -> Optional[list]:
     """Rasa is away: say "one moment" once, then retry with back-off; this chat's later updates wait behind."""
     fe = front_end(context)
     await _tell(update, context, texts.ONE_MOMENT)
-    deadline, delay = time.monotonic() + fe.settings.rasa_patience_seconds, 1.0
+    deadline, delay = time.monotonic() + fe.settings.patience_seconds, 1.0
     while time.monotonic() < deadline:
         await asyncio.sleep(delay)
         delay = min(delay * 2, 30.0)
@@ -94,14 +115,17 @@ async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
         pieces = split_text(message["text"])
         markup = fe.buttons.keyboard(message.get("buttons") or [])
         for index, piece in enumerate(pieces):
-            await context.bot.send_message(chat_id, piece, reply_markup=markup if index == len(pieces) - 1 else None)
+            keyboard = markup if index == len(pieces) - 1 else None
+            await until_delivered(
+                lambda: context.bot.send_message(chat_id, piece, reply_markup=keyboard), fe.settings.patience_seconds
+            )
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a deep-link payload naming district and/or language (posters, QR codes)."""
     payload = context.args[0] if context.args else ""
     link = parse_deep_link(payload)
-    if _open_handover(front_end(context), update.effective_chat.id):
+    if await _open_handover(update, context):
         await on_text(update, context)
         return
     if link:
@@ -114,7 +138,7 @@ def command_to_rasa(payload: str):  # type: ignore[no-untyped-def]
     """A command that means the same as a button: /help, /language, /coach."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if _open_handover(front_end(context), update.effective_chat.id):
+        if await _open_handover(update, context):
             await on_text(update, context)
         else:
             await ask_rasa(update, context, payload)
@@ -130,9 +154,8 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A text message: to the coach during a handover, otherwise to Rasa."""
-    fe = front_end(context)
     message = update.effective_message
-    handover = _open_handover(fe, message.chat_id)
+    handover = await _open_handover(update, context)
     if handover is not None:
         await relay_from_user(update, context, handover.id)
     elif len(message.text or "") > MAX_TEXT:
@@ -143,7 +166,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Stickers, photos, voice notes, documents, locations: to the coach, or a friendly note."""
-    handover = _open_handover(front_end(context), update.effective_chat.id)
+    handover = await _open_handover(update, context)
     if handover is not None:
         await relay_from_user(update, context, handover.id)
     else:
@@ -152,7 +175,7 @@ async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the coach sees the new wording; the bot asks for a new message."""
-    handover = _open_handover(front_end(context), update.effective_chat.id)
+    handover = await _open_handover(update, context)
     if handover is not None and update.edited_message.text:
         await relay_from_user(update, context, handover.id, edited=True)
     elif handover is None:
@@ -175,7 +198,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await cancel_by_user(update, context)
     elif payload is None:
         await _tell(update, context, texts.BUTTON_EXPIRED)
-    elif _open_handover(fe, update.effective_chat.id) is not None:
+    elif await _open_handover(update, context) is not None:
         await _tell(update, context, texts.MENU_PAUSED)
     else:
         await ask_rasa(update, context, payload)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable, Coroutine, Dict, List, Optional, Union
+import time
+from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Optional, TypeVar, Union
 
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 logger = logging.getLogger(__name__)
@@ -46,3 +47,28 @@ class PatientRateLimiter(AIORateLimiter):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         raise AssertionError("unreachable")
+
+
+T = TypeVar("T")
+
+
+async def until_delivered(send: Callable[[], Awaitable[T]], patience: float) -> T:
+    """Calls `send` until Telegram takes it: after the limiter's own retries, longer pauses up to `patience` s.
+
+    A reply is never given up while Telegram is only away; a refused request (`BadRequest`, `Forbidden`) is
+    not retried.
+    """
+    deadline = time.monotonic() + patience
+    delay = 5.0
+    while True:
+        try:
+            return await send()
+        except BadRequest:
+            raise
+        except (NetworkError, RetryAfter) as exc:
+            wait = float(exc.retry_after if isinstance(exc, RetryAfter) else delay)  # type: ignore[arg-type]
+            if time.monotonic() + wait > deadline:
+                raise
+            logger.warning("Telegram still unavailable (%s); trying again in %.0f s", type(exc).__name__, wait)
+            await asyncio.sleep(wait)
+            delay = min(delay * 2, 60.0)

@@ -174,7 +174,7 @@ class FrontEnd:
             "TELEGRAM_BOT_TOKEN": "123456:TEST-token",
             "TELEGRAM_API_URL": api.base_url,
             "AFA_JOBS_INTERVAL_SECONDS": "0.3",
-            "AFA_RASA_PATIENCE_SECONDS": "120",
+            "AFA_PATIENCE_SECONDS": "120",
             **env,
         }
         self.overrides = env

@@ -20,6 +20,7 @@ from bot import texts
 from bot.app import build_application
 from bot.ordering import PerChatOrder, ordering_key
 from bot.replies import MAX_CALLBACK_DATA, ButtonCodec, split_text
+from tests.conftest import free_port
 from tests.telegram_user import Person
 
 
@@ -136,3 +137,24 @@ def test_unknown_commands_and_the_language_command(offline, telegram_api) -> Non
     assert telegram_api.messages(person.id)[-1].text == gettext("tr", texts.NOTHING_TO_CANCEL)
     _process(offline, telegram_api.send_text(person.id, "/yardim", person.user))
     assert telegram_api.messages(person.id)[-1].text == gettext("tr", RESPONSES["utter_help"].text)
+
+
+@pytest.mark.server
+def test_database_briefly_away_one_moment_then_the_answer(offline, telegram_api) -> None:  # type: ignore[no-untyped-def]
+    application, engine, loop = offline
+    fe = application.bot_data["afa"]
+    fe.engine = make_engine(f"postgresql+psycopg2://postgres@127.0.0.1:{free_port()}/gone")  # nothing listens there
+    person = Person(telegram_api, language_code="bg")
+    update = Update.de_json(telegram_api.send_text(person.id, "Кой финансира проекта?", person.user), application.bot)
+
+    async def scenario() -> None:
+        turn = asyncio.ensure_future(application.process_update(update))
+        while not telegram_api.messages(person.id):
+            await asyncio.sleep(0.05)
+        fe.engine = engine  # the database is back
+        await asyncio.wait_for(turn, 60)
+
+    loop.run_until_complete(scenario())
+    first, *rest = telegram_api.messages(person.id)
+    assert first.text == gettext("bg", texts.ONE_MOMENT)
+    assert rest and "ESF" in rest[-1].text

@@ -187,3 +187,14 @@ def _wait_listening(port: int, timeout: float = 30) -> None:
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"nothing listens on {port}")
+
+
+def test_telegram_away_longer_than_the_rate_limiters_retries_still_gets_the_reply(front_end, telegram_api) -> None:  # type: ignore[no-untyped-def]
+    api = telegram_api
+    person = Person(api, language_code="ro")
+    api.fail("sendMessage", 502, count=8)  # the limiter gives up after 6 attempts; the reply waits and goes later
+    after = person.seen
+    api.send_text(person.id, "Bună ziua! Cine finanțează proiectul?", person.user)
+    reply = settle(api, person.id, after, timeout=60)
+    assert "ESF" in person.text(reply)
+    assert len([c for c in api.calls if c.method == "sendMessage" and c.failed and c.status == 502]) >= 8
