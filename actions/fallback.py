@@ -7,7 +7,9 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from afa.privacy import pseudonym
 from afa.questions import record_unanswered
+from afa.settings import get_settings
 from actions.common import conversation_language, latest, session_scope
 
 logger = logging.getLogger(__name__)
@@ -35,7 +37,10 @@ class ActionNotUnderstood(Action):
         language = "other" if unsupported else conversation_language(tracker)
         try:
             with session_scope() as session:
-                record_unanswered(session, text, language, guess.get("name"), guess.get("confidence"))
+                record_unanswered(
+                    session, text, language, guess.get("name"), guess.get("confidence"),
+                    conversation_key=pseudonym(tracker.sender_id, get_settings()),
+                )
         except Exception:  # the user still gets an answer when the database is briefly away
             logger.exception("could not store an unanswered question")
         dispatcher.utter_message(response="utter_unsupported_language" if unsupported else "utter_not_understood")

@@ -162,6 +162,59 @@ def cmd_chat(settings: Settings, args: argparse.Namespace) -> int:
     return chat(args.url or settings.rasa_url)
 
 
+def cmd_user_delete(settings: Settings, args: argparse.Namespace) -> int:
+    """Erase everything about one person (a request by letter or phone): ID is their Telegram chat id."""
+    from afa.privacy import erase_conversation
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session, session.begin():
+        erased = erase_conversation(session, str(args.id), settings)
+    details = ", ".join(f"{name}: {count}" for name, count in erased.counts.items())
+    print(f"erased {erased.total} record(s) ({details}); cards in the team groups are marked by the running bot")
+    return 0
+
+
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
+    """Remove what is older than the retention periods (the running bot also does this daily)."""
+    from afa.db import utcnow
+    from afa.privacy import purge
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session, session.begin():
+        counts = purge(session, utcnow(), settings)
+    print("purged: " + ", ".join(f"{name}: {count}" for name, count in counts.items()))
+    return 0
+
+
+def cmd_review_export(settings: Settings, args: argparse.Namespace) -> int:
+    from afa.review import export_review
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session:
+        try:
+            count = export_review(session, Path(args.path))
+        except ValueError as exc:
+            _print_errors([str(exc)])
+            return 1
+    print(f"{count} question(s) written to {args.path}: fill in 'label' (an intent, faq/KEY or ignore), then import")
+    return 0
+
+
+def cmd_review_import(settings: Settings, args: argparse.Namespace) -> int:
+    from afa.review import import_review
+
+    engine = _engine(settings)
+    try:
+        with Session(engine, future=True) as session, session.begin():
+            result = import_review(session, Path(args.path), settings.nlu_dir)
+    except ValueError as exc:
+        _print_errors(list(getattr(exc, "errors", [str(exc)])))
+        print("nothing was written", file=sys.stderr)
+        return 1
+    print(f"review imported: {result}; run `afa train` to use the new examples")
+    return 0
+
+
 def cmd_bot(settings: Settings, args: argparse.Namespace) -> int:
     """The Telegram front end alone (Rasa and the action server run elsewhere, e.g. `afa serve`)."""
     if not settings.telegram_token:
@@ -230,6 +283,22 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
     sub.add_parser("run", help="serve in the background; Telegram with a token, else a terminal chat").set_defaults(func=cmd_run)
     sub.add_parser("bot", help="run the Telegram front end (needs TELEGRAM_BOT_TOKEN)").set_defaults(func=cmd_bot)
+
+    user = sub.add_parser("user", help="requests of one person").add_subparsers(dest="user_command", required=True)
+    erase = user.add_parser("delete", help="erase everything held about a person (Telegram chat id)")
+    erase.add_argument("id")
+    erase.set_defaults(func=cmd_user_delete)
+    sub.add_parser("purge", help="remove records older than the retention periods").set_defaults(func=cmd_purge)
+
+    review = sub.add_parser("review", help="questions the bot did not understand").add_subparsers(
+        dest="review_command", required=True
+    )
+    export = review.add_parser("export", help="write them to a spreadsheet (.xlsx or .csv) for labelling")
+    export.add_argument("path")
+    export.set_defaults(func=cmd_review_export)
+    load = review.add_parser("import", help="append the labelled examples to nlu_data/<lang>/review.yml")
+    load.add_argument("path")
+    load.set_defaults(func=cmd_review_import)
     return parser
 
 

@@ -155,6 +155,27 @@ class UnansweredQuestion(Base):
     intent_guess = Column(String(64), nullable=True)
     confidence = Column(Float, nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # A keyed hash of the conversation (afa.privacy.pseudonym): finds the rows on a deletion request, never exported.
+    conversation_key = Column(String(64), nullable=True, index=True)
+
+
+class ConsentRecord(Base):
+    """When the privacy notice was shown to a conversation (so it is shown once, and erased with the rest)."""
+
+    __tablename__ = "consent_records"
+    conversation_id = Column(String(64), primary_key=True)
+    shown_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Redaction(Base):
+    """A message in a team group to mark as deleted (a card) or remove (a relayed copy) after an erasure."""
+
+    __tablename__ = "redactions"
+    id = Column(Integer, primary_key=True)
+    chat_id = Column(BigInteger, nullable=False)
+    message_id = Column(BigInteger, nullable=False)
+    action = Column(String(8), nullable=False)  # "card" (edit to a note) or "delete"
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ConversationPref(Base):

@@ -7,8 +7,15 @@ from afa.db import UnansweredQuestion
 
 
 def record_unanswered(
-    session: Session, text: str, language: str, intent_guess: str | None, confidence: float | None
+    session: Session,
+    text: str,
+    language: str,
+    intent_guess: str | None,
+    confidence: float | None,
+    conversation_key: str | None = None,
 ) -> UnansweredQuestion:
-    row = UnansweredQuestion(text=text, language=language, intent_guess=intent_guess, confidence=confidence)
+    row = UnansweredQuestion(
+        text=text, language=language, intent_guess=intent_guess, confidence=confidence, conversation_key=conversation_key
+    )
     session.add(row)
     return row

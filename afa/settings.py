@@ -21,9 +21,9 @@ class Settings:
     database_url: str = field(
         default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'afa.db'}")
     )
-    # Conversations: "memory" (one Rasa process; kept across model swaps) or "sql" (Rasa's SQL tracker store on
-    # DATABASE_URL: survives restarts, shared by several Rasa servers).
-    tracker_store: str = field(default_factory=lambda: _env("AFA_TRACKER_STORE", "memory"))
+    # Conversations: "sql" (Rasa's SQL tracker store on DATABASE_URL: survives restarts, shared by several Rasa
+    # servers, erasable on request) or "memory" (one Rasa process, nothing on disk; deletion cannot reach it).
+    tracker_store: str = field(default_factory=lambda: _env("AFA_TRACKER_STORE", "sql"))
     # Rasa's Redis lock store, for several Rasa servers side by side (empty: Rasa's in-memory lock store).
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))
     host: str = field(default_factory=lambda: _env("AFA_HOST", "127.0.0.1"))
@@ -55,6 +55,11 @@ class Settings:
     handover_remind_minutes: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_REMIND_MINUTES", "15")))
     # How often the front end's background work runs (cards not yet posted, undelivered messages, reminders).
     jobs_interval_seconds: float = field(default_factory=lambda: float(_env("AFA_JOBS_INTERVAL_SECONDS", "30")))
+    # Retention: conversations, unanswered questions and preferences; handovers with their relayed messages.
+    retention_days: float = field(default_factory=lambda: float(_env("AFA_RETENTION_DAYS", "90")))
+    handover_retention_days: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_RETENTION_DAYS", "180")))
+    # The secret that turns Telegram ids into pseudonyms for logs and deletion lookups; empty: var/secret-salt.
+    log_salt: str = field(default_factory=lambda: _env("AFA_LOG_SALT", ""))
     # How long a message waits for Rasa, or a reply for Telegram, to come back before it is given up.
     patience_seconds: float = field(default_factory=lambda: float(_env("AFA_PATIENCE_SECONDS", "3600")))
 

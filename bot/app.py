@@ -25,7 +25,7 @@ from afa.db import make_engine
 from afa.handover import team_of_group
 from afa.i18n import gettext
 from afa.settings import Settings
-from bot import conversation, handover, texts
+from bot import conversation, handover, privacy, texts
 from bot.ordering import PerChatOrder
 from bot.rasa import RasaClient
 from bot.ratelimit import PatientRateLimiter
@@ -65,7 +65,10 @@ def add_handlers(application: Application) -> None:
     """All wiring in one place; order matters: edits first, then commands, then messages."""
     application.add_handler(MessageHandler(PRIVATE & EDITED, conversation.on_edited))
     application.add_handler(CommandHandler("start", conversation.start, PRIVATE & NEW))
-    application.add_handler(CommandHandler("help", conversation.command_to_rasa("/help"), PRIVATE & NEW))
+    help_buttons = ((texts.BTN_PRIVACY, privacy.PRIVACY),)
+    application.add_handler(CommandHandler("help", conversation.command_to_rasa("/help", help_buttons), PRIVATE & NEW))
+    application.add_handler(CommandHandler("privacy", privacy.show_privacy, PRIVATE & NEW))
+    application.add_handler(CommandHandler("delete", privacy.ask_delete, PRIVATE & NEW))
     application.add_handler(CommandHandler("language", conversation.command_to_rasa("/change_language"), PRIVATE & NEW))
     application.add_handler(CommandHandler("coach", conversation.command_to_rasa("/request_coach"), PRIVATE & NEW))
     application.add_handler(CommandHandler(["cancel", "end"], conversation.cancel, PRIVATE & NEW))

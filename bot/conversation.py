@@ -15,7 +15,8 @@ from telegram.ext import ContextTypes
 from afa.db import Handover
 from afa.handover import open_for
 from afa.i18n import gettext
-from bot import texts
+from afa.privacy import pseudonym
+from bot import privacy, texts
 from bot.handover import cancel_by_user, on_accept, post_card, relay_from_user
 from bot.rasa import RasaUnavailable
 from bot.ratelimit import until_delivered
@@ -93,19 +94,26 @@ async def _patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     return None
 
 
-async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, **extra: Any) -> None:
-    """Sends the text (or a button payload) to Rasa and delivers its replies."""
+async def ask_rasa(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, more_buttons: tuple = (), **extra: Any
+) -> None:
+    """Sends the text (or a button payload) to Rasa and delivers its replies (`more_buttons` under the last)."""
     fe = front_end(context)
     chat_id = update.effective_chat.id
     meta = metadata(update, **extra)
     try:
         messages = await fe.rasa.send(str(chat_id), text, meta)
     except RasaUnavailable as exc:
-        logger.warning("Rasa unavailable (%s): holding the message", exc)
+        logger.warning("Rasa unavailable (%s): holding a message of %s", exc, pseudonym(chat_id, fe.settings))
         messages = await _patiently(update, context, text, meta)
         if messages is None:
             await _tell(update, context, texts.GAVE_UP)
             return
+    with_text = [m for m in messages if m.get("text")]
+    if more_buttons and with_text:
+        language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
+        last = with_text[-1]
+        last["buttons"] = [*(last.get("buttons") or []), *({"title": gettext(language, t), "payload": p} for t, p in more_buttons)]
     for message in messages:
         custom = message.get("custom") or {}
         if "afa_handover" in custom:  # the action server opened a handover: the team group gets its card
@@ -119,6 +127,7 @@ async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
             await until_delivered(
                 lambda: context.bot.send_message(chat_id, piece, reply_markup=keyboard), fe.settings.patience_seconds
             )
+    await privacy.notice_once(update, context)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -134,14 +143,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ask_rasa(update, context, "/greet")
 
 
-def command_to_rasa(payload: str):  # type: ignore[no-untyped-def]
-    """A command that means the same as a button: /help, /language, /coach."""
+def command_to_rasa(payload: str, more_buttons: tuple = ()):  # type: ignore[no-untyped-def]
+    """A command that means the same as a button: /help (with the privacy button), /language, /coach."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if await _open_handover(update, context):
             await on_text(update, context)
         else:
-            await ask_rasa(update, context, payload)
+            await ask_rasa(update, context, payload, more_buttons)
 
     handler.__doc__ = f"Sends {payload} to Rasa (relayed like text during a handover)."
     return handler
@@ -194,7 +203,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     title = button_title(query.message.reply_markup if query.message else None, query.data or "")
     if query.message is not None and title and query.message.text:
         await query.edit_message_text(f"{query.message.text}\n\n» {title}", reply_markup=None)
-    if payload == CANCEL_PAYLOAD:
+    if payload in privacy.PAYLOADS:
+        await privacy.on_payload(update, context, payload)
+    elif payload == CANCEL_PAYLOAD:
         await cancel_by_user(update, context)
     elif payload is None:
         await _tell(update, context, texts.BUTTON_EXPIRED)

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from datetime import datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -39,6 +40,7 @@ from afa.handover import (
 from afa.i18n import format_date, gettext, language_name
 from afa.responses import TARGET_GROUP_LABELS
 from bot import texts
+from bot.privacy import purge_when_due, redact
 from bot.replies import MAX_TEXT, split_text
 from bot.state import FrontEnd, front_end
 
@@ -167,8 +169,10 @@ async def _deliver(bot: Bot, handover: Handover, message: RelayedMessage) -> int
     return copy.message_id
 
 
-async def flush(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
-    """Delivers what is stored and not yet delivered, oldest first; stops at the first failure (order matters)."""
+async def flush(fe: FrontEnd, bot: Bot, handover_id: int, header: Optional[str] = None) -> None:
+    """Delivers what is stored and not yet delivered, oldest first; stops at the first failure (order matters).
+
+    `header` goes to the group first when there is a backlog (what the user wrote while waiting)."""
     lock = fe.relay_locks.setdefault(handover_id, asyncio.Lock())
     async with lock:
         with fe.session() as session:
@@ -177,6 +181,8 @@ async def flush(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
                 return
             pending = undelivered(session, handover_id)
             session.expunge_all()
+        if header and any(m.direction == "user" for m in pending):
+            await bot.send_message(handover.group_chat_id, header, **_in_thread(handover))
         for message in pending:
             try:
                 copy_id = await _deliver(bot, handover, message)
@@ -258,17 +264,14 @@ async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(_de(texts.ACCEPT_GONE), show_alert=True)
         return
     logger.info("handover %s: accepted", handover.id)
+    # First, before anything else can run: the backlog under its header (the background job waits for the lock).
+    await flush(fe, context.bot, handover.id, header=_de(texts.WAITING_HEADER, id=handover.id))
     await query.answer(_de(texts.ACCEPT_OK, id=handover.id))
     await _update_card(context.bot, handover)
     await context.bot.send_message(
         int(handover.conversation_id),
         gettext(handover.language, texts.HANDOVER_ACCEPTED, name=handover.coach_name, district=handover.team.district.capitalize()),
     )
-    with fe.session() as session:
-        waiting = bool(undelivered(session, handover.id))
-    if waiting:
-        await context.bot.send_message(handover.group_chat_id, _de(texts.WAITING_HEADER, id=handover.id), **_in_thread(handover))
-    await flush(fe, context.bot, handover.id)
 
 
 def _handover_of(session, message: Message, coach_user_id: int) -> tuple[Optional[Handover], bool]:
@@ -425,6 +428,8 @@ async def run_jobs(fe: FrontEnd, bot: Bot) -> None:
     for handover_id in pending:
         await flush(fe, bot, handover_id)
     await _remind(fe, bot, utcnow())
+    await redact(fe, bot)
+    purge_when_due(fe, time.monotonic())
 
 
 async def jobs_forever(fe: FrontEnd, bot: Bot) -> None:

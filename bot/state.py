@@ -33,6 +33,8 @@ class FrontEnd:
     relay_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one delivery at a time per handover
     forum_groups: dict[int, bool] = field(default_factory=dict)
     username: str = ""
+    noticed: set[int] = field(default_factory=set)  # chats that have seen the privacy notice (cache of the DB)
+    last_purge: Optional[float] = None  # time.monotonic() of the last retention purge
 
     @contextmanager
     def session(self) -> Iterator[Session]:

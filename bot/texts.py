@@ -22,6 +22,31 @@ HANDOVER_CANCELLED = N_("Your request to the coach team is cancelled. I am the c
 NOTHING_TO_CANCEL = N_("There is no open request to a coach.")
 MENU_PAUSED = N_("You are talking to the coach team now. The menu works again when the conversation ends.")
 
+# Privacy (GDPR art. 13: what, why, how long, who sees it, how to erase it).
+PRIVACY_NOTICE = N_(
+    "About your data: I store what you write here so that I can answer you. If you ask for a coach, the coach "
+    "team of your district reads it too. Nothing is kept longer than {days} days ({handover_days} days for "
+    "conversations with a coach). /privacy tells you more, /delete erases everything."
+)
+PRIVACY_TEXT = N_(
+    "Privacy\n\n"
+    "What I store: your messages and my answers, your language, and the district and situation you tell me. If "
+    "you talk to a coach: the messages between you and the coach. Questions I did not understand are kept "
+    "without your name, so that the team can teach me.\n\n"
+    "Why: to answer you, to put you in touch with a coach, and to get better.\n\n"
+    "How long: at most {days} days; conversations with a coach at most {handover_days} days.\n\n"
+    "Who sees it: the coach team of your district (Marxloh or Hochfeld), only when you ask for a coach; the "
+    "programme's staff see the questions I did not understand, without your name.\n\n"
+    "Your right: you can have everything erased at any time, with /delete or the button below."
+)
+BTN_PRIVACY = N_("Privacy")
+BTN_DELETE = N_("Delete my data")
+DELETE_CONFIRM = N_("Do you really want me to delete everything I have stored about you? This cannot be undone.")
+BTN_DELETE_YES = N_("Yes, delete everything")
+BTN_DELETE_NO = N_("No, keep it")
+DELETED = N_("Done: everything I had stored about you is deleted. If you write to me again, I start from the beginning.")
+DELETE_KEPT = N_("All right, nothing was deleted.")
+
 # Command menu and the bot's profile texts, set per language at start-up.
 COMMANDS = {
     "start": N_("Start the conversation"),
@@ -29,6 +54,8 @@ COMMANDS = {
     "language": N_("Choose the language"),
     "coach": N_("Talk to a coach"),
     "cancel": N_("Cancel the request to a coach"),
+    "privacy": N_("Privacy: what I store"),
+    "delete": N_("Delete my data"),
 }
 DESCRIPTION = N_(
     "I am the chat assistant of “Aktiv für Arbeit im Stadtteil” in Duisburg-Marxloh and Duisburg-Hochfeld. I answer "
@@ -52,6 +79,7 @@ BTN_ACCEPT = N_("Accept")
 CARD_ACCEPTED = N_("Accepted by {name}.")
 CARD_CLOSED = N_("Closed.")
 CARD_CANCELLED = N_("Cancelled by the user.")
+CARD_DELETED = N_("This conversation was deleted at the person's request.")
 TOPIC_NAME = N_("Request #{id} ({language})")
 ACCEPT_OK = N_("Request #{id} is yours. Reply to its messages; /end closes it, /say sends a ready-made text.")
 ACCEPT_TAKEN = N_("{name} has already taken this request.")

@@ -81,9 +81,10 @@ def trained_model() -> Path:
 class Bot:
     """A client of the running Rasa server, as the Telegram front end and other tools use it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, log_dir: Path | None = None) -> None:
         self.settings = settings
         self.url = settings.rasa_url
+        self.log_dir = log_dir  # the servers' logs (Rasa, action server)
 
     def say(self, sender: str, text: str, **metadata: Any) -> list[dict[str, Any]]:
         body = {"sender": sender, "message": text, "metadata": metadata}
@@ -123,7 +124,7 @@ def bot(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     seed(engine)
     engine.dispose()
     with Services(settings, trained_model, log_dir=home / "logs"):
-        yield Bot(settings)
+        yield Bot(settings, home / "logs")
     for name in ("DATABASE_URL", "RASA_PORT", "ACTION_PORT"):
         os.environ.pop(name, None)
 
@@ -220,3 +221,25 @@ def front_end(bot: Bot, telegram_api: Any, tmp_path_factory: pytest.TempPathFact
     process.start()
     yield process
     process.stop()
+
+
+def everything_in(database_url: str) -> str:
+    """Every value of every row of every table as text (JSON, as Rasa stores events, also unescaped)."""
+    import json
+
+    from sqlalchemy import inspect, text
+
+    engine = make_engine(database_url)
+    dump = []
+    with engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                for value in row:
+                    dump.append(str(value))
+                    if isinstance(value, str) and value[:1] in "{[":
+                        try:
+                            dump.append(json.dumps(json.loads(value), ensure_ascii=False))
+                        except ValueError:
+                            pass
+    engine.dispose()
+    return "\n".join(dump)

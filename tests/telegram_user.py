@@ -52,10 +52,19 @@ class Person:
         return settle(self.api, self.id, after, count, predicate=lambda m: m.method != "editMessageText")
 
     def last_with_buttons(self) -> Sent:
-        return next(m for m in reversed(self.api.messages(self.id)) if m.buttons)
+        """The last message with buttons from the dialogue (not the privacy notice of the first contact)."""
+        return next(m for m in reversed(self.api.messages(self.id)) if m.buttons and not is_notice(m))
+
+    def last_reply(self) -> Sent:
+        return next(m for m in reversed(self.api.messages(self.id)) if not is_notice(m))
 
     def text(self, messages: Optional[list[Sent]] = None) -> str:
         return "\n".join(m.text for m in (messages if messages is not None else self.api.messages(self.id)))
+
+
+def is_notice(message: Sent) -> bool:
+    """The privacy notice of the first contact (its two buttons: privacy and delete)."""
+    return {b.get("callback_data") for b in message.buttons} == {"p:/privacy", "p:/delete"}
 
 
 def card_for(api: BotApiServer, group: int, words: str, timeout: float = 30) -> Sent:

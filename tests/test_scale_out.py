@@ -47,3 +47,34 @@ def test_postgresql_sql_tracker_store_and_redis_lock_store(postgres_url: str, tr
     assert tracker["slots"]["language"] == "bg"  # kept from before the restart ("👍" tells no language)
     assert [e["text"] for e in tracker["events"] if e["event"] == "user"][0] == "Кой финансира проекта?"
     engine.dispose()
+
+
+def test_two_rasa_servers_serve_one_conversation_alternately(postgres_url: str, trained_model: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rasa's own scale-out: two servers, one PostgreSQL tracker store, the Redis lock store between them."""
+    from afa.serve import Services
+
+    monkeypatch.setenv("DATABASE_URL", postgres_url)
+    monkeypatch.setenv("AFA_TRACKER_STORE", "sql")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    engine = make_engine(postgres_url)
+    create_schema(engine)
+    seed(engine)
+    servers = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("RASA_PORT", str(free_port()))
+        monkeypatch.setenv("ACTION_PORT", str(free_port()))
+        servers.append(Services(Settings(), trained_model, log_dir=tmp_path / name))
+    said = ["Merhaba", "Projeyi kim finanse ediyor?", "Hochfeld'de oturuyorum", "Teşekkürler", "👍", "Kadınlar için kurs var mı?"]
+    sender = "two-servers"
+    with servers[0], servers[1]:
+        for number, message in enumerate(said):
+            server = servers[number % 2]  # alternately, as a load balancer would
+            replies = requests.post(f"{server.settings.rasa_url}/webhooks/rest/webhook",
+                                    json={"sender": sender, "message": message}, timeout=60).json()
+            assert replies, message
+        tracker = requests.get(f"{servers[0].settings.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+    users = [e["text"] for e in tracker["events"] if e["event"] == "user"]
+    assert users == said  # nothing lost, nothing reordered
+    assert tracker["slots"]["language"] == "tr" and tracker["slots"]["district"] == "hochfeld"
+    engine.dispose()
