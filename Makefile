@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram extract clean
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy extract clean
 
 # --- set-up -------------------------------------------------------------------------------------------
 $(BIN)/python:
@@ -73,3 +73,6 @@ bench-offers: db model
 
 bench-telegram: db model
 	$(BIN)/python bench/telegram.py
+
+bench-privacy: db
+	$(BIN)/python bench/privacy.py
