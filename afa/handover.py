@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from afa.db import HANDOVER_OPEN, Coach, ConversationPref, Handover, RelayedMessage, Team, utcnow
 from afa.schedule import OfficeHours
 
+CARD_CLAIMED = 0  # card_message_id while a front end posts the card (Telegram's message ids start at 1)
 SUMMARY_ASKED = 8  # the user's own questions shown on the card
 SUMMARY_LAST = 6  # the last messages (both sides) shown on the card
 
@@ -102,6 +103,25 @@ def accept(session: Session, handover_id: int, coach: Coach, now: Optional[datet
     return AcceptResult(result.rowcount == 1, handover)
 
 
+def claim_card(session: Session, handover_id: int) -> bool:
+    """One front end, of however many run behind a load balancer, posts the card: the first to claim it."""
+    result = session.execute(
+        update(Handover)
+        .where(Handover.id == handover_id, Handover.card_message_id.is_(None), Handover.status == "waiting")
+        .values(card_message_id=CARD_CLAIMED)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def release_cards(session: Session, handover_id: Optional[int] = None) -> None:
+    """Gives up claims (one that failed, or all of them when a front end starts after a crash)."""
+    query = update(Handover).where(Handover.card_message_id == CARD_CLAIMED)
+    if handover_id is not None:
+        query = query.where(Handover.id == handover_id)
+    session.execute(query.values(card_message_id=None).execution_options(synchronize_session=False))
+
+
 def close(session: Session, handover_id: int, status: str = "closed") -> bool:
     """Close (or cancel) an open handover; False when it was not open any more."""
     result = session.execute(
@@ -179,7 +199,7 @@ def with_undelivered(session: Session) -> list[Handover]:
 
 def due_reminders(session: Session, now: datetime, after: timedelta) -> list[Handover]:
     """Waiting handovers nobody accepted for `after` while their team is in (reminded again every `after`)."""
-    query = select(Handover).where(Handover.status == "waiting", Handover.card_message_id.isnot(None))
+    query = select(Handover).where(Handover.status == "waiting", Handover.card_message_id > CARD_CLAIMED)
     due = []
     for handover in session.execute(query).scalars():
         since = handover.reminded_at or handover.opened_at

@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from afa import DEFAULT_LANGUAGE, LANGUAGES
 from afa.db import make_engine
-from afa.handover import team_of_group
+from afa.handover import release_cards, team_of_group
 from afa.i18n import gettext
 from afa.settings import Settings
 from bot import conversation, handover, privacy, texts
@@ -105,6 +105,8 @@ async def post_init(application: Application) -> None:
     """Start-up: the profile per language, and the background jobs (cards, deliveries, reminders)."""
     fe = front_end_of(application)
     fe.username = application.bot.username
+    with fe.session() as session:  # a card this process was posting when it stopped is posted again
+        release_cards(session)
     try:
         await set_profile(application)
     except TelegramError:  # Telegram briefly away must not keep the bot from serving

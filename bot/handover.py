@@ -27,11 +27,13 @@ from afa.handover import (
     active_of_coach,
     by_group_message,
     by_topic,
+    claim_card,
     close,
     coach_of,
     due_reminders,
     open_for,
     record,
+    release_cards,
     team_of_group,
     undelivered,
     with_undelivered,
@@ -118,21 +120,28 @@ async def _is_forum(fe: FrontEnd, bot: Bot, chat_id: int) -> bool:
 
 
 async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
-    """Posts the card (in a new forum topic where the group has topics), once per handover."""
-    async with fe.cards:
-        with fe.session() as session:
-            handover = session.get(Handover, handover_id)
-            if handover is None or handover.card_message_id or handover.status != "waiting" or not handover.group_chat_id:
-                return
-            group, topic_id, text = handover.group_chat_id, handover.topic_id, card_text(handover)
-            topic_name = _de(texts.TOPIC_NAME, id=handover.id, language=language_name(handover.language, COACH_LANGUAGE))
+    """Posts the card (in a new forum topic where the group has topics), once per handover (claimed in the DB)."""
+    with fe.session() as session:
+        if not claim_card(session, handover_id):
+            return
+        handover = session.get(Handover, handover_id)
+        if not handover.group_chat_id:
+            release_cards(session, handover_id)
+            return
+        group, topic_id, text = handover.group_chat_id, handover.topic_id, card_text(handover)
+        topic_name = _de(texts.TOPIC_NAME, id=handover.id, language=language_name(handover.language, COACH_LANGUAGE))
+    try:
         if topic_id is None and await _is_forum(fe, bot, group):
             topic_id = (await bot.create_forum_topic(group, topic_name)).message_thread_id
             with fe.session() as session:
                 session.get(Handover, handover_id).topic_id = topic_id
         card = await bot.send_message(group, text, message_thread_id=topic_id, reply_markup=_accept_keyboard(handover_id))
-        with fe.session() as session:
-            session.get(Handover, handover_id).card_message_id = card.message_id
+    except BaseException:
+        with fe.session() as session:  # the next background pass tries again
+            release_cards(session, handover_id)
+        raise
+    with fe.session() as session:
+        session.get(Handover, handover_id).card_message_id = card.message_id
     logger.info("handover %s: card posted", handover_id)
 
 

@@ -29,7 +29,6 @@ class FrontEnd:
     engine: Engine
     rasa: RasaClient
     buttons: ButtonCodec = field(default_factory=ButtonCodec)
-    cards: asyncio.Lock = field(default_factory=asyncio.Lock)  # one card per handover, even when two paths race
     relay_locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one delivery at a time per handover
     forum_groups: dict[int, bool] = field(default_factory=dict)
     username: str = ""

@@ -158,3 +158,35 @@ def test_database_briefly_away_one_moment_then_the_answer(offline, telegram_api)
     first, *rest = telegram_api.messages(person.id)
     assert first.text == gettext("bg", texts.ONE_MOMENT)
     assert any("ESF" in m.text for m in rest)
+
+
+@pytest.mark.server
+def test_two_front_ends_post_one_card(offline, telegram_api) -> None:  # type: ignore[no-untyped-def]
+    """Several front ends behind a load balancer: the database decides who posts a handover's card."""
+    from dataclasses import replace
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from afa.db import Handover, Team
+    from bot.handover import post_card
+
+    application, engine, loop = offline
+    group = -100999000777
+    telegram_api.add_chat(group, type="supergroup", title="Team")
+    with Session(engine, future=True) as session, session.begin():
+        team = session.execute(select(Team).where(Team.district == "marxloh")).scalar_one()
+        handover = Handover(conversation_id="card-race", team_id=team.id, language="tr", summary="{}", group_chat_id=group)
+        session.add(handover)
+        session.flush()
+        handover_id = handover.id
+    first = application.bot_data["afa"]
+    second = replace(first, relay_locks={}, forum_groups={}, noticed=set())  # another process's state
+    async def race() -> None:
+        await asyncio.gather(*(post_card(fe, application.bot, handover_id) for fe in (first, second, first)))
+
+    loop.run_until_complete(race())
+    cards = [m for m in telegram_api.messages(group) if m.buttons]
+    assert len(cards) == 1 and cards[0].buttons[0]["callback_data"] == f"acc:{handover_id}"
+    with Session(engine, future=True) as session:
+        assert session.get(Handover, handover_id).card_message_id == cards[0].message_id
