@@ -13,7 +13,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from afa.db import utcnow
-from afa.handover import office_hours, open_handover, summarise, team_for
+from afa.content import teams
+from afa.handover import office_hours, open_handover, summarise
 from actions.common import conversation_language, latest, session_scope
 
 
@@ -32,7 +33,7 @@ class ActionCoach(Action):
             return []
         from_telegram = (latest(tracker).get("metadata") or {}).get("channel") == "telegram"
         with session_scope() as session:
-            team = team_for(session, district)
+            team = next(iter(teams(session, district)), None)
             if team is None or team.telegram_chat_id is None or not from_telegram:
                 dispatcher.utter_message(response="utter_coach", district=district)
                 return []

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Optional
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from afa.db import HANDOVER_OPEN, Coach, ConversationPref, Handover, RelayedMessage, Team, utcnow
+from afa.db import HANDOVER_OPEN, Coach, ConversationPref, Handover, RelayedMessage, Team, as_utc, utcnow
 from afa.schedule import OfficeHours
 
 CARD_CLAIMED = 0  # card_message_id while a front end posts the card (Telegram's message ids start at 1)
@@ -24,10 +24,6 @@ SUMMARY_LAST = 6  # the last messages (both sides) shown on the card
 
 def office_hours(team: Team) -> OfficeHours:
     return OfficeHours.of(team.office_hours, team.closed_days, team.timezone or "Europe/Berlin")
-
-
-def team_for(session: Session, district: str) -> Optional[Team]:
-    return session.execute(select(Team).where(Team.district == district)).scalar_one_or_none()
 
 
 def team_of_group(session: Session, chat_id: int) -> Optional[Team]:
@@ -172,6 +168,11 @@ def active_of_coach(session: Session, chat_id: int, coach_user_id: int) -> list[
     return list(session.execute(query).scalars())
 
 
+def has_messages(session: Session, handover_id: int) -> bool:
+    query = select(RelayedMessage.id).where(RelayedMessage.handover_id == handover_id).limit(1)
+    return session.execute(query).first() is not None
+
+
 def undelivered(session: Session, handover_id: int) -> list[RelayedMessage]:
     query = select(RelayedMessage).where(
         RelayedMessage.handover_id == handover_id, RelayedMessage.delivered_at.is_(None)
@@ -202,9 +203,7 @@ def due_reminders(session: Session, now: datetime, after: timedelta) -> list[Han
     query = select(Handover).where(Handover.status == "waiting", Handover.card_message_id > CARD_CLAIMED)
     due = []
     for handover in session.execute(query).scalars():
-        since = handover.reminded_at or handover.opened_at
-        if since.tzinfo is None:  # SQLite hands back naive datetimes: they were written in UTC
-            since = since.replace(tzinfo=now.tzinfo)
+        since = as_utc(handover.reminded_at or handover.opened_at)
         if now - since >= after and office_hours(handover.team).is_open(now):
             due.append(handover)
     return due

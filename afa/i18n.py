@@ -7,12 +7,13 @@ is looked up in the catalogue of the conversation's language, and a missing cata
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
+from babel.dates import format_time as _babel_format_time
 from babel.lists import format_list
 from babel.support import Translations
 
@@ -76,6 +77,11 @@ def list_of(items: list[str], language: str) -> str:
 
 def format_date(value: date, language: str, fmt: str = "long") -> str:
     return _babel_format_date(value, format=fmt, locale=language)
+
+
+def day_and_time(moment: datetime, language: str) -> dict[str, str]:
+    """{day} and {time} of a local moment as the reader writes them ("Montag, 30. November 2026", "09:00")."""
+    return {"day": format_date(moment, language, "full"), "time": _babel_format_time(moment.time(), "short", locale=language)}
 
 
 def clear_cache() -> None:

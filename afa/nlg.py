@@ -9,12 +9,11 @@ import json
 from datetime import datetime
 from typing import Any
 
-from babel.dates import format_time
 from sqlalchemy.orm import Session
 
 from afa import DEFAULT_LANGUAGE, DISTRICTS, LANGUAGES, TARGET_GROUPS
 from afa.content import faq_answer, render_contacts
-from afa.i18n import format_date, gettext, language_name, list_of, normalise_language
+from afa.i18n import day_and_time, gettext, language_name, list_of, normalise_language
 from afa.offers import render_offer
 from afa.responses import BTN_COACH, RESPONSES, TARGET_GROUP_BUTTONS, TARGET_GROUP_LABELS
 
@@ -82,9 +81,7 @@ def render(response: str, language: str, arguments: dict[str, Any], session: Ses
     if "{district}" in spec.text:
         params["district"] = (district or "").capitalize()
     if "{day}" in spec.text:  # when a team is back: a moment in the team's time zone, written per locale
-        back = datetime.fromisoformat(str(arguments.get("back_at")))
-        params["day"] = format_date(back, language, "full")
-        params["time"] = format_time(back.time(), "short", locale=language)  # already local time
+        params.update(day_and_time(datetime.fromisoformat(str(arguments.get("back_at"))), language))
     if "{group}" in spec.text:
         group = arguments.get("target_group")
         params["group"] = gettext(language, TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else ""

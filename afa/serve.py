@@ -66,6 +66,16 @@ def tracker_store_config(database_url: str) -> dict:
     return config
 
 
+def sql_tracker_store(database_url: str, root: Path):  # type: ignore[no-untyped-def]
+    """Rasa's SQLTrackerStore on the project's database, configured as the Rasa server's endpoints configure it."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    config = tracker_store_config(database_url)
+    config.pop("type")
+    return SQLTrackerStore(Domain.load(str(root / "domain.yml")), host=config.pop("url", None), **config)
+
+
 def runtime_endpoints(settings: Settings) -> Path:
     """endpoints.yml with this run's ports, the tracker store (AFA_TRACKER_STORE) and the Redis lock store."""
     text = (settings.root / "endpoints.yml").read_text(encoding="utf-8").replace("${ACTION_PORT}", str(settings.action_port))

@@ -22,19 +22,10 @@ from sqlalchemy.orm import Session
 
 from afa.db import ConversationPref, Handover, RelayedMessage, Team, UnansweredQuestion, create_schema, make_engine
 from afa.privacy import erase_conversation, pseudonym, purge
-from afa.serve import tracker_store_config
+from afa.serve import sql_tracker_store
 from afa.settings import Settings
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-
-
-def tracker_store(url: str):  # type: ignore[no-untyped-def]
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-
-    config = tracker_store_config(url)
-    config.pop("type")
-    return SQLTrackerStore(Domain.load(str(ROOT / "domain.yml")), host=config.pop("url", None), **config)
 
 
 def events(store, sender: str, count: int, when: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +82,7 @@ def run(url: str, messages: int, records: int) -> None:
     create_schema(engine)
     with Session(engine, future=True) as session, session.begin():
         import_path(session, Settings().content_path)
-    store = tracker_store(url)
+    store = sql_tracker_store(url, ROOT)
     for number in range(20):  # other people, who must stay
         events(store, f"neighbour-{number}", 20, NOW - timedelta(days=1))
     person(engine, store, "812345678", messages)

@@ -39,11 +39,14 @@ NEW = filters.UpdateType.MESSAGE
 EDITED = filters.UpdateType.EDITED_MESSAGE
 
 
+def _is_team_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    with front_end(context).session() as session:
+        return team_of_group(session, update.effective_chat.id) is not None
+
+
 async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Team groups carry the coaches' side of handovers; in other groups the bot points to a private chat."""
-    with front_end(context).session() as session:
-        is_team = team_of_group(session, update.effective_chat.id) is not None
-    if is_team:
+    if _is_team_group(update, context):
         await handover.on_coach_message(update, context)
     elif update.effective_message.text and update.effective_message.text.startswith("/"):
         await conversation.in_other_group(update, context)
@@ -53,9 +56,7 @@ def group_command(callback):  # type: ignore[no-untyped-def]
     """/end and /say belong to team groups; elsewhere the bot points to a private chat."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        with front_end(context).session() as session:
-            is_team = team_of_group(session, update.effective_chat.id) is not None
-        await (callback if is_team else conversation.in_other_group)(update, context)
+        await (callback if _is_team_group(update, context) else conversation.in_other_group)(update, context)
 
     handler.__doc__ = callback.__doc__
     return handler
@@ -71,7 +72,7 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("delete", privacy.ask_delete, PRIVATE & NEW))
     application.add_handler(CommandHandler("language", conversation.command_to_rasa("/change_language"), PRIVATE & NEW))
     application.add_handler(CommandHandler("coach", conversation.command_to_rasa("/request_coach"), PRIVATE & NEW))
-    application.add_handler(CommandHandler(["cancel", "end"], conversation.cancel, PRIVATE & NEW))
+    application.add_handler(CommandHandler(["cancel", "end"], handover.cancel_by_user, PRIVATE & NEW))
     application.add_handler(CommandHandler("end", group_command(handover.on_end), GROUPS & NEW))
     application.add_handler(CommandHandler("say", group_command(handover.on_say), GROUPS & NEW))
     application.add_handler(CallbackQueryHandler(handover.on_accept, pattern=r"^acc:"))

@@ -74,8 +74,7 @@ async def _tell(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str
     """A text of the front end's own, in the conversation's language."""
     fe = front_end(context)
     chat_id = update.effective_chat.id
-    language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
-    text = gettext(language, message, **params)
+    text = gettext(fe.language(update), message, **params)
     await until_delivered(lambda: context.bot.send_message(chat_id, text), fe.settings.patience_seconds)
 
 
@@ -111,7 +110,7 @@ async def ask_rasa(
             return
     with_text = [m for m in messages if m.get("text")]
     if more_buttons and with_text:
-        language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
+        language = fe.language(update)
         last = with_text[-1]
         last["buttons"] = [*(last.get("buttons") or []), *({"title": gettext(language, t), "payload": p} for t, p in more_buttons)]
     for message in messages:
@@ -134,10 +133,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a deep-link payload naming district and/or language (posters, QR codes)."""
     payload = context.args[0] if context.args else ""
     link = parse_deep_link(payload)
-    if await _open_handover(update, context):
-        await on_text(update, context)
-        return
-    if link:
+    handover = await _open_handover(update, context)
+    if handover is not None:  # the coach reads it like any other message
+        await relay_from_user(update, context, handover.id)
+    elif link:
         await ask_rasa(update, context, "/greet" + json.dumps(link), deep_link=payload)
     else:
         await ask_rasa(update, context, "/greet")
@@ -147,18 +146,14 @@ def command_to_rasa(payload: str, more_buttons: tuple = ()):  # type: ignore[no-
     """A command that means the same as a button: /help (with the privacy button), /language, /coach."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if await _open_handover(update, context):
-            await on_text(update, context)
+        handover = await _open_handover(update, context)
+        if handover is not None:
+            await relay_from_user(update, context, handover.id)
         else:
             await ask_rasa(update, context, payload, more_buttons)
 
     handler.__doc__ = f"Sends {payload} to Rasa (relayed like text during a handover)."
     return handler
-
-
-async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/cancel: withdraw the request to a coach."""
-    await cancel_by_user(update, context)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -186,7 +181,7 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the coach sees the new wording; the bot asks for a new message."""
     handover = await _open_handover(update, context)
     if handover is not None and update.edited_message.text:
-        await relay_from_user(update, context, handover.id, edited=True)
+        await relay_from_user(update, context, handover.id)
     elif handover is None:
         await _tell(update, context, texts.EDITED)
 

@@ -14,14 +14,14 @@ from datetime import datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_time
+from babel.dates import format_datetime
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from afa.content import render_contacts
-from afa.db import Handover, RelayedMessage, utcnow
+from afa.db import Handover, RelayedMessage, as_utc, utcnow
 from afa.handover import (
     accept,
     active_of_coach,
@@ -30,6 +30,7 @@ from afa.handover import (
     claim_card,
     close,
     coach_of,
+    has_messages,
     due_reminders,
     open_for,
     record,
@@ -39,7 +40,7 @@ from afa.handover import (
     with_undelivered,
     without_card,
 )
-from afa.i18n import format_date, gettext, language_name
+from afa.i18n import day_and_time, gettext, language_name
 from afa.responses import TARGET_GROUP_LABELS
 from bot import texts
 from bot.privacy import purge_when_due, redact
@@ -61,11 +62,10 @@ def _de(message: str, **params: object) -> str:
     return gettext(COACH_LANGUAGE, message, **params)
 
 
-def _local(handover: Handover, moment: datetime) -> datetime:
-    zone = handover.team.timezone or "Europe/Berlin"
-    if moment.tzinfo is None:  # SQLite returns naive datetimes; they were written in UTC
-        moment = moment.replace(tzinfo=utcnow().tzinfo)
-    return moment.astimezone(ZoneInfo(zone))
+def _since(handover: Handover) -> str:
+    """When the handover was opened, in the team's time zone, as a German reader writes it."""
+    local = as_utc(handover.opened_at).astimezone(ZoneInfo(handover.team.timezone or "Europe/Berlin"))
+    return format_datetime(local, "short", locale=COACH_LANGUAGE)
 
 
 def card_text(handover: Handover) -> str:
@@ -82,7 +82,7 @@ def card_text(handover: Handover) -> str:
         district=handover.team.district.capitalize(),
         language=language_name(handover.language, COACH_LANGUAGE),
         group=_de(TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else _de(texts.CARD_UNKNOWN),
-        since=format_datetime(_local(handover, handover.opened_at), "short", locale=COACH_LANGUAGE),
+        since=_since(handover),
         asked=asked,
         last=last,
     )
@@ -189,7 +189,6 @@ async def flush(fe: FrontEnd, bot: Bot, handover_id: int, header: Optional[str] 
             if handover is None or handover.status != "active":
                 return
             pending = undelivered(session, handover_id)
-            session.expunge_all()
         if header and any(m.direction == "user" for m in pending):
             await bot.send_message(handover.group_chat_id, header, **_in_thread(handover))
         for message in pending:
@@ -204,24 +203,28 @@ async def flush(fe: FrontEnd, bot: Bot, handover_id: int, header: Optional[str] 
                     stored.delivered_at, stored.copy_message_id = utcnow(), copy_id
 
 
-async def relay_from_user(update: Update, context: ContextTypes.DEFAULT_TYPE, handover_id: int, edited: bool = False) -> None:
+def _store(session, handover: Handover, direction: str, update: Update, sender_name: str) -> None:  # type: ignore[no-untyped-def]
+    """The Telegram message of this update, stored with its handover (edits as their own kind)."""
+    message = update.effective_message
+    record(
+        session, handover, direction, sender_id=update.effective_user.id, sender_name=sender_name,
+        kind="edited" if update.edited_message else kind_of(message), text=message.text or message.caption or "",
+        source_chat_id=message.chat_id, source_message_id=message.message_id,
+    )
+
+
+async def relay_from_user(update: Update, context: ContextTypes.DEFAULT_TYPE, handover_id: int) -> None:
     """Stores the user's message with the handover; delivers it at once if a coach is there."""
     fe = front_end(context)
-    message = update.effective_message
-    kind = "edited" if edited else kind_of(message)
     with fe.session() as session:
         handover = session.get(Handover, handover_id)
-        earlier = len(handover.messages)
-        record(
-            session, handover, "user", sender_id=update.effective_user.id, sender_name=update.effective_user.first_name,
-            kind=kind, text=message.text or message.caption or "", source_chat_id=message.chat_id,
-            source_message_id=message.message_id,
-        )
+        first = not has_messages(session, handover_id)
+        _store(session, handover, "user", update, update.effective_user.first_name)
         status, language = handover.status, handover.language
     if status == "active":
         await flush(fe, context.bot, handover_id)
-    elif earlier == 0:  # once, so the user knows the words are not lost while the team is away
-        await context.bot.send_message(message.chat_id, gettext(language, texts.HANDOVER_KEPT))
+    elif first:  # once, so the user knows the words are not lost while the team is away
+        await context.bot.send_message(update.effective_chat.id, gettext(language, texts.HANDOVER_KEPT))
 
 
 async def cancel_by_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -236,9 +239,8 @@ async def cancel_by_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             was_active, language = handover.status == "active", handover.language
             close(session, handover.id, "cancelled")
             session.refresh(handover)
-            session.expunge(handover)
     if language is None:
-        language = fe.language(chat_id, update.effective_user.language_code if update.effective_user else None)
+        language = fe.language(update)
         await context.bot.send_message(chat_id, gettext(language, texts.NOTHING_TO_CANCEL))
         return
     await context.bot.send_message(chat_id, gettext(language, texts.HANDOVER_CANCELLED))
@@ -264,7 +266,6 @@ async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(_de(texts.ACCEPT_NOT_COACH), show_alert=True)
             return
         result = accept(session, handover.id, coach)
-        session.expunge(result.handover)
     handover = result.handover
     if not result.won:
         if handover.status == "active":
@@ -309,8 +310,6 @@ async def _coach_context(update: Update, context: ContextTypes.DEFAULT_TYPE, not
         if team is None or coach_of(session, team.id, update.effective_user.id) is None:
             return None  # colleagues talking among themselves, or not a team group
         handover, ambiguous = _handover_of(session, message, update.effective_user.id)
-        if handover is not None:
-            session.expunge(handover)
     if handover is None or handover.status != "active":
         if ambiguous or notify:
             await message.reply_text(_de(texts.WHICH_HANDOVER))
@@ -327,13 +326,8 @@ async def on_coach_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if handover is None:
         return
     fe = front_end(context)
-    message = update.effective_message
     with fe.session() as session:
-        record(
-            session, session.get(Handover, handover.id), "coach", sender_id=update.effective_user.id,
-            sender_name=handover.coach_name, kind="edited" if update.edited_message else kind_of(message),
-            text=message.text or message.caption or "", source_chat_id=message.chat_id, source_message_id=message.message_id,
-        )
+        _store(session, session.get(Handover, handover.id), "coach", update, handover.coach_name)
     await flush(fe, context.bot, handover.id)
 
 
@@ -349,7 +343,6 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         handover = session.get(Handover, handover.id)
         session.refresh(handover)
-        session.expunge(handover)
     logger.info("handover %s: closed by the coach", handover.id)
     await context.bot.send_message(int(handover.conversation_id), gettext(handover.language, texts.HANDOVER_ENDED))
     await _update_card(context.bot, handover)
@@ -369,7 +362,7 @@ def canned_text(name: str, args: list[str], language: str, handover: Handover, s
             moment = datetime.strptime(" ".join(args[:2]), "%Y-%m-%d %H:%M")
         except ValueError:
             return None
-        params = {"day": format_date(moment, language, "full"), "time": format_time(moment.time(), "short", locale=language)}
+        params = day_and_time(moment, language)
     elif name == "address":
         params = {"district": handover.team.district.capitalize(), "contacts": render_contacts(session, language, handover.team.district)}
     elif args:
@@ -416,7 +409,7 @@ async def _remind(fe: FrontEnd, bot: Bot, now: datetime) -> None:
                     texts.REMINDER,
                     id=h.id,
                     language=language_name(h.language, COACH_LANGUAGE),
-                    since=format_datetime(_local(h, h.opened_at), "short", locale=COACH_LANGUAGE),
+                    since=_since(h),
                 ),
             )
             for h in due

@@ -31,11 +31,6 @@ def _periods(fe: FrontEnd) -> dict[str, object]:
     return {"days": int(fe.settings.retention_days), "handover_days": int(fe.settings.handover_retention_days)}
 
 
-def _language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
-    user = update.effective_user
-    return front_end(context).language(update.effective_chat.id, user.language_code if user else None)
-
-
 async def notice_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """On first contact (after the first reply, when the language is known): what is kept, and how to erase it."""
     fe = front_end(context)
@@ -49,7 +44,7 @@ async def notice_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     fe.noticed.add(chat_id)
     if shown:
         return
-    language = _language(update, context)
+    language = fe.language(update)
     markup = _keyboard(fe, language, (texts.BTN_PRIVACY, PRIVACY), (texts.BTN_DELETE, DELETE))
     await context.bot.send_message(chat_id, gettext(language, texts.PRIVACY_NOTICE, **_periods(fe)), reply_markup=markup)
 
@@ -57,7 +52,7 @@ async def notice_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 async def show_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/privacy: the full privacy text with a button to erase everything."""
     fe = front_end(context)
-    language = _language(update, context)
+    language = fe.language(update)
     await context.bot.send_message(
         update.effective_chat.id,
         gettext(language, texts.PRIVACY_TEXT, **_periods(fe)),
@@ -68,7 +63,7 @@ async def show_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/delete: confirm first, with buttons."""
     fe = front_end(context)
-    language = _language(update, context)
+    language = fe.language(update)
     markup = _keyboard(fe, language, (texts.BTN_DELETE_YES, DELETE_YES), (texts.BTN_DELETE_NO, DELETE_NO))
     await context.bot.send_message(update.effective_chat.id, gettext(language, texts.DELETE_CONFIRM), reply_markup=markup)
 
@@ -77,7 +72,7 @@ async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Erases everything about this person, then says so in their language (decided before the erasure)."""
     fe = front_end(context)
     chat_id = update.effective_chat.id
-    language = _language(update, context)
+    language = fe.language(update)
     with fe.session() as session:
         erased = erase_conversation(session, str(chat_id), fe.settings)
     fe.noticed.discard(chat_id)
@@ -95,7 +90,7 @@ async def on_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, payload
     elif payload == DELETE_YES:
         await erase(update, context)
     else:
-        await context.bot.send_message(update.effective_chat.id, gettext(_language(update, context), texts.DELETE_KEPT))
+        await context.bot.send_message(update.effective_chat.id, gettext(front_end(context).language(update), texts.DELETE_KEPT))
 
 
 async def redact(fe: FrontEnd, bot: Bot) -> None:

@@ -10,6 +10,7 @@ from typing import Iterator, Optional
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from afa import DEFAULT_LANGUAGE
@@ -44,15 +45,16 @@ class FrontEnd:
         with Session(self.engine, future=True, expire_on_commit=False) as session, session.begin():
             yield session
 
-    def language(self, chat_id: int, language_code: Optional[str]) -> str:
+    def language(self, update: Update) -> str:
         """The conversation's language: as Rasa last decided it, else Telegram's hint, else German."""
+        user = update.effective_user
         try:
             with self.session() as session:
-                remembered = remembered_language(session, str(chat_id))
+                remembered = remembered_language(session, str(update.effective_chat.id))
         except SQLAlchemyError:
             logger.warning("database unavailable: language from Telegram's hint")
             remembered = None
-        return remembered or normalise_language(language_code) or DEFAULT_LANGUAGE
+        return remembered or normalise_language(user.language_code if user else None) or DEFAULT_LANGUAGE
 
 
 def front_end(context: ContextTypes.DEFAULT_TYPE) -> FrontEnd:

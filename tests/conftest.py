@@ -153,7 +153,7 @@ def configure_teams(database_url: str) -> None:
     """The teams' Telegram groups and the coaches' Telegram accounts, as staff would import them."""
     from sqlalchemy import select
 
-    from afa.db import Coach, Team
+    from afa.db import Team
 
     engine = make_engine(database_url)
     with Session(engine, future=True) as session, session.begin():

@@ -22,23 +22,13 @@ from afa.db import (
 )
 from afa.handover import open_handover, record
 from afa.privacy import erase_conversation, pseudonym, purge
-from afa.serve import tracker_store_config
+from afa.serve import sql_tracker_store
 from afa.settings import PROJECT_ROOT, Settings
 from tests.conftest import everything_in, seed
 
 AYSE, BOGDAN = "811222333", "944555666"
 AYSE_WORDS = ["Ich heiße Ayşe Yılmaz und suche Arbeit", "Meine Adresse ist Weseler Straße 12"]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
-
-
-def _tracker_store(url: str):  # type: ignore[no-untyped-def]
-    """Rasa's SQLTrackerStore on the project's database, configured as `afa serve` configures it."""
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-
-    config = tracker_store_config(url)
-    config.pop("type")
-    return SQLTrackerStore(Domain.load(str(PROJECT_ROOT / "domain.yml")), host=config.pop("url", None), **config)
 
 
 def _conversation(store, sender: str, words: list[str], when: datetime) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +47,7 @@ def _prepare(url: str):  # type: ignore[no-untyped-def]
     engine = make_engine(url)
     create_schema(engine)
     seed(engine)
-    store = _tracker_store(url)
+    store = sql_tracker_store(url, PROJECT_ROOT)
     _conversation(store, AYSE, AYSE_WORDS, NOW - timedelta(days=1))
     _conversation(store, BOGDAN, ["Bună ziua"], NOW - timedelta(days=1))
     settings = Settings()
@@ -116,7 +106,7 @@ def test_afa_user_delete_for_a_request_by_letter(database_url: str) -> None:
 
 def _check_retention(url: str) -> None:
     engine = _prepare(url)
-    store = _tracker_store(url)
+    store = sql_tracker_store(url, PROJECT_ROOT)
     _conversation(store, "old-conversation", ["alte Nachricht"], NOW - timedelta(days=91))
     with Session(engine, future=True) as session, session.begin():
         team = session.execute(select(Team).where(Team.district == "hochfeld")).scalar_one()

@@ -1,7 +1,6 @@
 """The scale-out path: PostgreSQL for content and Rasa's SQL tracker store, Rasa's Redis lock store."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

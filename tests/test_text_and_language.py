@@ -1,7 +1,6 @@
 """Spelling normalisation and the per-message language decision."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 

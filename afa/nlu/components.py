@@ -13,14 +13,14 @@ from __future__ import annotations
 import difflib
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any, Dict, List, Optional, Text
 
 import joblib
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
 from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, METADATA_INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -29,7 +29,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS
 from afa.language import OTHER, LanguageClassifier
 from afa.nlu.linear import selector_output
-from afa.text import fold, words
+from afa.text import fold
 
 logger = logging.getLogger(__name__)
 
