@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
-PO_FILES := $(wildcard locales/*/LC_MESSAGES/messages.po)
+PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
 .PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy extract clean
@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Compiling refuses untranslated, fuzzy or placeholder-mismatched messages in any of the four languages.
-locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po locales/messages.pot | $(VENV)/.installed
+locales/%.mo: locales/%.po locales/messages.pot locales/console.pot | $(VENV)/.installed
 	$(BIN)/afa i18n
 
 locales: $(MO_FILES)
@@ -39,8 +39,7 @@ model: db
 
 # Maintainers: refresh the template after changing interface strings, then update the catalogues.
 extract: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k gettext:2 --no-location --omit-header -o locales/messages.pot afa actions bot
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
+	$(BIN)/afa i18n --extract
 
 # --- entry points -------------------------------------------------------------------------------------
 run: db model

@@ -103,8 +103,12 @@ def cmd_content_check(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_i18n_compile(settings: Settings, args: argparse.Namespace) -> int:
-    from afa.catalogues import catalogue_problems, compile_catalogues
+    from afa.catalogues import catalogue_problems, compile_catalogues, update_catalogues
 
+    if args.extract:
+        update_catalogues(settings.root)
+        print("templates and catalogues updated: translate what `afa i18n` reports as not translated")
+        return 0
     if args.check_only:
         problems = catalogue_problems(settings.locales_dir)
         for problem in problems:
@@ -121,20 +125,15 @@ def cmd_i18n_compile(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
     """Regenerate training data from the database, train if anything changed, load the model into Rasa."""
-    from afa.training import generate_training_data, model_path, swap_model, train
+    from afa.training import publish
 
-    if not args.no_generate:
-        engine = _engine(settings)
-        with Session(engine, future=True) as session:
-            generated = generate_training_data(session, settings.generated_dir)
-        if generated:
-            print(f"training data from the database: {generated}")
-    existed = model_path(settings).exists()
-    path = train(settings, force=args.force)
-    print(f"model {'up to date' if existed and not args.force else 'trained'}: {path}")
+    result = publish(settings, None if args.no_generate else _engine(settings), force=args.force, swap=args.swap)
+    if result.generated:
+        print(f"training data from the database: {result.generated}")
+    print(f"model {'trained' if result.trained else 'up to date'}: {result.model}")
     if args.swap:
-        swapped = swap_model(settings, path)
-        print(f"loaded into the Rasa server at {settings.rasa_url}" if swapped else f"no Rasa server at {settings.rasa_url}")
+        print(f"loaded into the Rasa server at {settings.rasa_url}" if result.swapped
+              else f"no Rasa server at {settings.rasa_url}")
     return 0
 
 
@@ -227,6 +226,89 @@ def cmd_bot(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    """The staff console alone (`make run` and `make serve` start it beside the bot)."""
+    from afa.console.server import announcement, serve
+    from afa.serve import PortTaken, check_port_free
+
+    try:
+        check_port_free(settings.host, settings.console_port, "CONSOLE_PORT")
+    except PortTaken as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    engine = _engine(settings)
+    if not args.quiet:
+        for line in announcement(settings, engine):
+            print(line, flush=True)
+    serve(settings, engine)
+    return 0
+
+
+def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
+    """A new console account; the person chooses their password through a one-time link (never on a command line)."""
+    from afa import audit
+    from afa.staff import add_user, by_email, issue_token
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session, session.begin():
+        if by_email(session, args.email) is not None:
+            print(f"error: an account for {args.email} exists already (afa staff reset {args.email} sends a new link)",
+                  file=sys.stderr)
+            return 1
+        user = add_user(session, args.email, args.role, args.name or "")
+        token = issue_token(session, "password", user)
+        audit.record(session, "cli", "created", "account", user.email, after={"role": user.role, "name": user.name})
+    print(f"account {user.email} ({user.role}) created; the password is chosen here (works once, 48 hours):")
+    print(f"{settings.console_base_url}/password/{token}")
+    return 0
+
+
+def cmd_staff_reset(settings: Settings, args: argparse.Namespace) -> int:
+    from afa import audit
+    from afa.staff import by_email, end_sessions, issue_token
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session, session.begin():
+        user = by_email(session, args.email)
+        if user is None:
+            print(f"error: no account {args.email}", file=sys.stderr)
+            return 1
+        token = issue_token(session, "password", user)
+        end_sessions(session, user.id)
+        audit.record(session, "cli", "changed", "account", user.email, after={"password": "reset link issued"})
+    print(f"{settings.console_base_url}/password/{token}")
+    return 0
+
+
+def cmd_staff_list(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from afa.staff import StaffUser
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session:
+        for user in session.scalars(select(StaffUser).order_by(StaffUser.email)):
+            state = "active" if user.active else "deactivated"
+            print(f"{user.email}\t{user.role}\t{state}\t{user.name}")
+    return 0
+
+
+def cmd_staff_deactivate(settings: Settings, args: argparse.Namespace) -> int:
+    from afa import audit
+    from afa.staff import by_email, deactivate
+
+    engine = _engine(settings)
+    with Session(engine, future=True) as session, session.begin():
+        user = by_email(session, args.email)
+        if user is None:
+            print(f"error: no account {args.email}", file=sys.stderr)
+            return 1
+        deactivate(session, user)
+        audit.record(session, "cli", "changed", "account", user.email, before={"active": True}, after={"active": False})
+    print(f"{args.email} deactivated; its sessions have ended")
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Servers in the background (logs in var/log/); in the foreground Telegram with a token, else the terminal chat."""
     from afa.chat import chat
@@ -236,7 +318,9 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     model = train(settings)
     print("starting the action server and Rasa (about 30 s) ...", flush=True)
     try:
-        with Services(settings, model, log_dir=settings.root / "var" / "log"):
+        with Services(settings, model, log_dir=settings.root / "var" / "log", console=True) as services:
+            for note in services.notes:
+                print(note, flush=True)
             if settings.telegram_token:
                 print("TELEGRAM_BOT_TOKEN is set: the Telegram front end is running; Ctrl-C stops it.", flush=True)
                 return cmd_bot(settings, args)
@@ -267,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     i18n = sub.add_parser("i18n", help="check and compile the gettext catalogues")
     i18n.add_argument("--check-only", action="store_true")
+    i18n.add_argument("--extract", action="store_true", help="refresh the templates and catalogues from the code")
     i18n.set_defaults(func=cmd_i18n_compile)
 
     train = sub.add_parser("train", help="regenerate data from the database, train if needed, load into Rasa")
@@ -283,6 +368,23 @@ def build_parser() -> argparse.ArgumentParser:
     chat.set_defaults(func=cmd_chat)
     sub.add_parser("run", help="serve in the background; Telegram with a token, else a terminal chat").set_defaults(func=cmd_run)
     sub.add_parser("bot", help="run the Telegram front end (needs TELEGRAM_BOT_TOKEN)").set_defaults(func=cmd_bot)
+
+    console = sub.add_parser("console", help="run the staff console on 127.0.0.1:CONSOLE_PORT")
+    console.add_argument("--quiet", action="store_true", help="do not print where it is (make run/serve print it)")
+    console.set_defaults(func=cmd_console)
+    staff = sub.add_parser("staff", help="staff console accounts").add_subparsers(dest="staff_command", required=True)
+    add = staff.add_parser("add", help="create an account; prints a one-time link to choose the password")
+    add.add_argument("email")
+    add.add_argument("--role", choices=("admin", "editor", "viewer"), required=True)
+    add.add_argument("--name", default="")
+    add.set_defaults(func=cmd_staff_add)
+    reset = staff.add_parser("reset", help="a new one-time password link (ends the account's sessions)")
+    reset.add_argument("email")
+    reset.set_defaults(func=cmd_staff_reset)
+    staff.add_parser("list", help="all accounts").set_defaults(func=cmd_staff_list)
+    off = staff.add_parser("deactivate", help="deactivate an account (ends its sessions)")
+    off.add_argument("email")
+    off.set_defaults(func=cmd_staff_deactivate)
 
     user = sub.add_parser("user", help="requests of one person").add_subparsers(dest="user_command", required=True)
     erase = user.add_parser("delete", help="erase everything held about a person (Telegram chat id)")

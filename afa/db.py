@@ -50,6 +50,12 @@ class Team(Base):
     office_hours = Column(Text, nullable=False, default="")
     closed_days = Column(Text, nullable=False, default="")  # ISO dates, comma separated
     timezone = Column(String(64), nullable=False, default="Europe/Berlin")
+    # What the bot knows of the team's group: set when the group is linked and when the bot's membership changes.
+    telegram_chat_title = Column(String(255), nullable=True)
+    telegram_is_forum = Column(Boolean, nullable=True)
+    bot_status = Column(String(16), nullable=True)  # Telegram's member status: member, administrator, left, kicked
+    bot_can_manage_topics = Column(Boolean, nullable=True)
+    bot_status_at = Column(DateTime(timezone=True), nullable=True)
     coaches = relationship("Coach", back_populates="team", order_by="Coach.position", cascade="all, delete-orphan")
 
 
@@ -63,6 +69,8 @@ class Coach(Base):
     email = Column(String(200), nullable=False, default="")
     telegram_user_id = Column(BigInteger, nullable=True)
     languages = Column(String(64), nullable=False, default="")  # comma separated codes
+    telegram_name = Column(String(200), nullable=True)  # the Telegram account's name when it was linked
+    linked_at = Column(DateTime(timezone=True), nullable=True)
     team = relationship("Team", back_populates="coaches")
 
 
@@ -75,6 +83,8 @@ class FaqAnswer(Base):
     key = Column(String(64), nullable=False)
     language = Column(String(8), nullable=False)
     text = Column(Text, nullable=False)
+    # A translation whose German original changed since it was last edited or checked (the bot keeps serving it).
+    needs_update = Column(Boolean, nullable=False, default=False)
     updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
 
 
@@ -297,3 +307,8 @@ def shared_engine(url: str) -> Engine:
     if url not in _ENGINES:
         _ENGINES[url] = make_engine(url)
     return _ENGINES[url]
+
+
+# The console's tables live in their own modules; importing them here puts them on `Base.metadata`, which
+# Alembic and the migration test compare with the database.
+from afa import audit, linking, staff, training_runs  # noqa: E402,F401  (after Base: they import it)

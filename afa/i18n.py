@@ -33,6 +33,11 @@ def N_(message: str) -> str:
     return message
 
 
+def S_(message: str) -> str:
+    """Mark a staff text (console domain, German/English) for extraction; translated by the console."""
+    return message
+
+
 def normalise_language(code: str | None) -> str | None:
     """'tr-TR', 'TR', 'tr_TR' → 'tr'; None for a language we do not serve."""
     if not code:
@@ -42,27 +47,32 @@ def normalise_language(code: str | None) -> str | None:
 
 
 @lru_cache(maxsize=None)
-def _translations(language: str, locales_dir: str) -> Translations:
-    mo = Path(locales_dir) / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+def _translations(language: str, locales_dir: str, domain: str = DOMAIN) -> Translations:
+    mo = Path(locales_dir) / language / "LC_MESSAGES" / f"{domain}.mo"
     if not mo.exists():
         raise CatalogueError(f"compiled catalogue missing: {mo} (run `make locales`)")
     with mo.open("rb") as handle:
-        return Translations(handle, domain=DOMAIN)
+        return Translations(handle, domain=domain)
 
 
-def translations(language: str) -> Translations:
-    if language not in LANGUAGES:
+def translations(language: str, domain: str = DOMAIN) -> Translations:
+    """The compiled catalogue of `domain` (`messages` for residents, `console` for staff) in `language`."""
+    if domain == DOMAIN and language not in LANGUAGES:
         raise CatalogueError(f"no catalogue for language {language!r}")
-    return _translations(language, str(get_settings().locales_dir))
+    return _translations(language, str(get_settings().locales_dir), domain)
+
+
+def translate(catalogue: Translations, message: str, where: str, **params: object) -> str:
+    """`message` from `catalogue` with its `{placeholders}` filled; a message missing there fails loudly."""
+    translated = catalogue.gettext(message)
+    if translated == message and message not in catalogue._catalog:  # noqa: SLF001 - Babel exposes no lookup
+        raise CatalogueError(f"message not in the {where} catalogue: {message!r}")
+    return translated.format(**params) if params else translated
 
 
 def gettext(language: str, message: str, /, **params: object) -> str:
     """Translate `message` into `language` and fill its `{placeholders}`."""
-    catalogue = translations(language)
-    translated = catalogue.gettext(message)
-    if translated == message and message not in catalogue._catalog:  # noqa: SLF001 - Babel exposes no lookup
-        raise CatalogueError(f"message not in the {language} catalogue: {message!r}")
-    return translated.format(**params) if params else translated
+    return translate(translations(language), message, language, **params)
 
 
 def language_name(code: str, in_language: str | None = None) -> str:
@@ -92,6 +102,7 @@ __all__ = [
     "CatalogueError",
     "DEFAULT_LANGUAGE",
     "N_",
+    "S_",
     "clear_cache",
     "format_date",
     "gettext",

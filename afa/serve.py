@@ -97,13 +97,17 @@ def runtime_endpoints(settings: Settings) -> Path:
 
 
 class Services:
-    """The two server processes, started in order and stopped together."""
+    """The two server processes, started in order and stopped together; with `console`, the staff console
+    beside them, which never stops the bot: a taken port or a console that exits is reported, nothing more."""
 
-    def __init__(self, settings: Settings, model: Path, log_dir: Optional[Path] = None) -> None:
+    def __init__(self, settings: Settings, model: Path, log_dir: Optional[Path] = None, console: bool = False) -> None:
         self.settings = settings
         self.model = model
         self.log_dir = log_dir
+        self.with_console = console
         self.processes: list[subprocess.Popen] = []
+        self.console: Optional[subprocess.Popen] = None
+        self.notes: list[str] = []  # what the terminal should be told (where the console is, its set-up link)
 
     def _spawn(self, name: str, command: list[str]) -> subprocess.Popen:
         env = {**os.environ, "ACTION_PORT": str(self.settings.action_port), "RASA_PORT": str(self.settings.rasa_port)}
@@ -136,8 +140,32 @@ class Services:
             ],
         )
         wait_for(f"{s.rasa_url}/status", timeout, rasa, ready=lambda r: r.ok and bool(r.json().get("model_file")))
+        if self.with_console:
+            self._start_console(timeout)
+
+    def _start_console(self, timeout: float) -> None:
+        from afa.console.server import announcement
+        from afa.db import shared_engine
+
+        s = self.settings
+        try:
+            check_port_free(s.host, s.console_port, "CONSOLE_PORT")
+        except PortTaken as exc:
+            self.notes.append(f"Staff console not started: {exc}. The bot serves without it.")
+            return
+        # The child's own announcement would go to its log: the parent tells the terminal instead.
+        self.notes.extend(announcement(s, shared_engine(s.database_url)))
+        self.console = self._spawn("console", [sys.executable, "-m", "afa.cli", "console", "--quiet"])
+        self.processes.remove(self.console)  # not waited on: the console exiting does not stop the bot
+        try:
+            wait_for(f"http://{s.host}:{s.console_port}/login", timeout, self.console)
+        except (RuntimeError, TimeoutError) as exc:
+            self.notes.append(f"Staff console did not start ({exc}); see var/log/console.log. The bot serves without it.")
 
     def stop(self, grace: float = 15) -> None:
+        if self.console is not None:
+            self.processes.insert(0, self.console)
+            self.console = None
         for process in reversed(self.processes):
             if process.poll() is None:
                 process.terminate()
@@ -181,9 +209,11 @@ def serve_forever(settings: Settings, model: Path) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, _stop)
-    services = Services(settings, model)
+    services = Services(settings, model, console=True)
     try:
         services.start()
+        for note in services.notes:
+            print(note, flush=True)
         print(
             f"Rasa REST channel and HTTP API on {settings.rasa_url} "
             f"(POST /webhooks/rest/webhook, POST /model/parse); action server on {settings.action_url}. "

@@ -37,7 +37,8 @@ class Settings:
         default_factory=lambda: Path(_env("AFA_GENERATED_DIR", str(PROJECT_ROOT / "var" / "nlu_generated")))
     )
     locales_dir: Path = PROJECT_ROOT / "locales"
-    nlu_dir: Path = PROJECT_ROOT / "nlu_data"
+    # Training data; the staff review appends to <nlu_dir>/<lang>/review.yml (tests point it at a copy).
+    nlu_dir: Path = field(default_factory=lambda: Path(_env("AFA_NLU_DIR", str(PROJECT_ROOT / "nlu_data"))))
     log_level: str = field(default_factory=lambda: _env("AFA_LOG_LEVEL", "INFO"))
     telegram_token: str = field(default_factory=lambda: _env("TELEGRAM_BOT_TOKEN", ""))
     # The Bot API server (tests point this at their own recording server).
@@ -62,6 +63,24 @@ class Settings:
     log_salt: str = field(default_factory=lambda: _env("AFA_LOG_SALT", ""))
     # How long a message waits for Rasa, or a reply for Telegram, to come back before it is given up.
     patience_seconds: float = field(default_factory=lambda: float(_env("AFA_PATIENCE_SECONDS", "3600")))
+
+    # Staff console (afa console): its port on 127.0.0.1, the address staff open (through the TLS proxy in
+    # production: https://... makes the session cookie Secure), and how many proxies in front set X-Forwarded-*.
+    console_port: int = field(default_factory=lambda: int(_env("CONSOLE_PORT", "8080")))
+    console_url: str = field(default_factory=lambda: _env("AFA_CONSOLE_URL", ""))
+    console_proxies: int = field(default_factory=lambda: int(_env("AFA_CONSOLE_PROXIES", "0")))
+    # Signs the console's cookies; empty: var/console-secret, made once per installation.
+    console_secret: str = field(default_factory=lambda: _env("AFA_CONSOLE_SECRET", ""))
+    # Failed logins: from the third one on, the next try waits base × 2^(n-3) seconds, at most the maximum.
+    login_delay_seconds: float = field(default_factory=lambda: float(_env("AFA_LOGIN_DELAY_SECONDS", "1")))
+    login_delay_max_seconds: float = field(default_factory=lambda: float(_env("AFA_LOGIN_DELAY_MAX_SECONDS", "60")))
+    upload_max_mb: float = field(default_factory=lambda: float(_env("AFA_UPLOAD_MAX_MB", "20")))
+    # The bot's @username (without @), for the group and coach links the console shows (t.me/<bot>?startgroup=…).
+    telegram_bot_username: str = field(default_factory=lambda: _env("TELEGRAM_BOT_USERNAME", "").lstrip("@"))
+
+    @property
+    def console_base_url(self) -> str:
+        return (self.console_url or f"http://{self.host}:{self.console_port}").rstrip("/")
 
     @property
     def rasa_url(self) -> str:

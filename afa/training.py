@@ -4,11 +4,14 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import requests
 import yaml
 from sqlalchemy import select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from afa.db import FaqExample
@@ -19,25 +22,26 @@ INPUT_GLOBS = (
     "config.yml",
     "domain.yml",
     "data/**/*.yml",
-    "nlu_data/**/*.yml",
     "afa/nlu/*.py",
     "afa/text.py",
     "afa/language.py",
 )
 
 
-def input_files(root: Path, generated_dir: Path | None = None) -> list[Path]:
+def input_files(root: Path, generated_dir: Path | None = None, nlu_dir: Path | None = None) -> list[Path]:
+    """The files a model is trained from: the project's code and dialogue, the NLU data, the generated data."""
     files: set[Path] = set()
     for pattern in INPUT_GLOBS:
         files.update(p for p in root.glob(pattern) if p.is_file())
+    files.update(p for p in (nlu_dir or root / "nlu_data").glob("**/*.yml") if p.is_file())
     if generated_dir is not None and generated_dir.is_dir():
         files.update(p for p in generated_dir.glob("*.yml") if p.is_file())
     return sorted(files)
 
 
-def inputs_hash(root: Path, generated_dir: Path | None = None) -> str:
+def inputs_hash(root: Path, generated_dir: Path | None = None, nlu_dir: Path | None = None) -> str:
     digest = hashlib.sha256()
-    for path in input_files(root, generated_dir):
+    for path in input_files(root, generated_dir, nlu_dir):
         digest.update((path.relative_to(root) if path.is_relative_to(root) else path).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
@@ -46,7 +50,7 @@ def inputs_hash(root: Path, generated_dir: Path | None = None) -> str:
 
 
 def model_path(settings: Settings) -> Path:
-    return settings.models_dir / f"afa-{inputs_hash(settings.root, settings.generated_dir)}.tar.gz"
+    return settings.models_dir / f"afa-{inputs_hash(settings.root, settings.generated_dir, settings.nlu_dir)}.tar.gz"
 
 
 def generate_training_data(session: Session, directory: Path) -> Path | None:
@@ -90,8 +94,11 @@ def rasa_executable() -> str:
     return str(Path(sys.executable).with_name("rasa"))
 
 
-def train(settings: Settings, force: bool = False, config: str = "config.yml", out: Path | None = None) -> Path:
-    """Return the model for the current inputs, training it first if it does not exist yet."""
+def train(settings: Settings, force: bool = False, config: str = "config.yml", out: Path | None = None,
+          log: IO[bytes] | None = None) -> Path:
+    """Return the model for the current inputs, training it first if it does not exist yet.
+
+    `log` takes Rasa's output (the console's background training); by default it goes to the terminal."""
     target = model_path(settings) if out is None else out
     if target.exists() and not force:
         return target
@@ -100,11 +107,34 @@ def train(settings: Settings, force: bool = False, config: str = "config.yml", o
         rasa_executable(), "train",
         "--config", config,
         "--domain", "domain.yml",
-        "--data", "data", "nlu_data", *([str(settings.generated_dir)] if settings.generated_dir.is_dir() else []),
+        "--data", "data", str(settings.nlu_dir), *([str(settings.generated_dir)] if settings.generated_dir.is_dir() else []),
         "--out", str(target.parent),
         "--fixed-model-name", target.name[: -len(".tar.gz")],
     ]
-    subprocess.run(command, cwd=settings.root, check=True)
+    subprocess.run(command, cwd=settings.root, check=True, stdout=log, stderr=subprocess.STDOUT if log else None)
     if not target.exists():
         raise RuntimeError(f"rasa train did not write {target}")
     return target
+
+
+@dataclass(frozen=True)
+class Published:
+    model: Path
+    trained: bool  # False: the model for these inputs existed already
+    swapped: bool  # False: no Rasa server was running to load it
+    generated: Path | None
+
+
+def publish(settings: Settings, engine: Engine | None, force: bool = False, swap: bool = True,
+            log: IO[bytes] | None = None) -> Published:
+    """What `afa train` and the console's "train and publish" do: regenerate the data from the database, train
+    if anything changed, load the model into the running Rasa server. A failed training raises and leaves the
+    running model as it was."""
+    generated = None
+    if engine is not None:  # None: train from the files as they are
+        with Session(engine, future=True) as session:
+            generated = generate_training_data(session, settings.generated_dir)
+    existed = model_path(settings).exists()
+    path = train(settings, force=force, log=log)
+    swapped = swap_model(settings, path) if swap else False
+    return Published(path, force or not existed, swapped, generated)

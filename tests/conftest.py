@@ -243,3 +243,29 @@ def everything_in(database_url: str) -> str:
                             pass
     engine.dispose()
     return "\n".join(dump)
+
+
+# --- staff console ----------------------------------------------------------------------------------------
+@pytest.fixture()
+def console_app(seeded_engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The console on the test's seeded SQLite database, one account per role (tests.console_client.STAFF)."""
+    from afa.console import create_app
+    from tests.console_client import add_staff
+
+    monkeypatch.setenv("AFA_CONSOLE_SECRET", "test-secret")
+    monkeypatch.setenv("AFA_NLU_DIR", str(tmp_path / "nlu_data"))
+    add_staff(seeded_engine)
+    return create_app(Settings(), seeded_engine)
+
+
+@pytest.fixture()
+def as_role(console_app):  # type: ignore[no-untyped-def]
+    """`as_role("editor")`: a client logged in with that role."""
+    from tests.console_client import STAFF, ConsoleClient
+
+    def client(role: str) -> ConsoleClient:
+        c = ConsoleClient(console_app.test_client())
+        assert c.login(STAFF[role]).status_code == 302
+        return c
+
+    return client

@@ -10,7 +10,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from afa import LANGUAGES
-from afa.catalogues import catalogue_problems, compile_catalogues
+from afa.catalogues import DOMAINS, catalogue_problems, compile_catalogues, extract
 from afa.i18n import CatalogueError, gettext, language_name
 from afa.responses import RESPONSES
 from afa.settings import PROJECT_ROOT
@@ -22,17 +22,20 @@ def test_every_message_is_translated_in_every_language() -> None:
     assert catalogue_problems(LOCALES) == []
 
 
-def test_template_matches_the_strings_in_the_code(tmp_path: Path) -> None:
+@pytest.mark.parametrize("domain", sorted(DOMAINS))
+def test_template_matches_the_strings_in_the_code(tmp_path: Path, domain: str) -> None:
     """A new interface string that was not extracted (and so not translated) fails here."""
     fresh = tmp_path / "fresh.pot"
-    pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run(
-        [str(pybabel), "extract", "-F", "babel.cfg", "-k", "N_", "-k", "gettext:2", "--no-location",
-         "--omit-header", "-o", str(fresh), "afa", "actions", "bot"],
-        cwd=PROJECT_ROOT, check=True, capture_output=True,
-    )
-    with fresh.open("rb") as a, (LOCALES / "messages.pot").open("rb") as b:
+    extract(PROJECT_ROOT, domain, fresh)
+    with fresh.open("rb") as a, (LOCALES / f"{domain}.pot").open("rb") as b:
         assert {m.id for m in read_po(a) if m.id} == {m.id for m in read_po(b) if m.id}
+
+
+def test_the_console_has_its_own_domain_the_residents_catalogues_hold_no_staff_text() -> None:
+    with (LOCALES / "messages.pot").open("rb") as a, (LOCALES / "console.pot").open("rb") as b:
+        messages, console = {m.id for m in read_po(a) if m.id}, {m.id for m in read_po(b) if m.id}
+    assert "Sign in" in console and "Sign in" not in messages
+    assert "Talk to a coach" in messages and "Talk to a coach" not in console
 
 
 def _copy(tmp_path: Path) -> Path:

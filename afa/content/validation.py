@@ -17,7 +17,7 @@ from afa.schedule import ScheduleError, parse_schedule
 
 PLACEHOLDERS = {"period_start", "period_end", "contacts"}
 MIN_FAQ_EXAMPLES = 3
-_EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[a-z]{2,}$", re.IGNORECASE)
+EMAIL = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[a-z]{2,}$", re.IGNORECASE)
 _PHONE = re.compile(r"^\+?[0-9][0-9 /()-]{4,}[0-9]$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EMPTY: dict[str, Any] = {
@@ -101,7 +101,7 @@ def convert(column: Column, raw: str) -> Any:
             raise ValueError(str(exc)) from None
         return value
     if kind == "email":
-        if not _EMAIL.match(value):
+        if not EMAIL.match(value):
             raise ValueError(f"not an e-mail address: {value!r}")
         return value
     if kind == "phone":

@@ -1,0 +1,11 @@
+"""PLACEHOLDER: being written."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template_string
+
+bp = Blueprint("accounts", __name__, url_prefix="/accounts")
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    return render_template_string("{% extends 'base.html' %}{% block main %}<h1>accounts</h1>{% endblock %}")

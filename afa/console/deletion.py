@@ -1,0 +1,11 @@
+"""PLACEHOLDER: being written."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template_string
+
+bp = Blueprint("deletion", __name__, url_prefix="/deletion")
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    return render_template_string("{% extends 'base.html' %}{% block main %}<h1>deletion</h1>{% endblock %}")
