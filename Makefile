@@ -49,6 +49,7 @@ serve: db model
 	$(BIN)/afa serve
 
 test: install-test locales
+	scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest
 
 bench: bench-nlu bench-latency bench-offers bench-telegram

@@ -105,6 +105,10 @@ def extract(root: Path, domain: str, output: Path) -> None:
     subprocess.run(command, cwd=root, check=True, capture_output=True)
 
 
+def _without_date(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.startswith('"POT-Creation-Date:'))
+
+
 def update_catalogues(root: Path) -> None:
     """`make extract`: refresh both templates and merge them into every catalogue (Babel's own update). English
     console texts are their own translation, filled in here; every other new message stays untranslated, and
@@ -120,8 +124,11 @@ def update_catalogues(root: Path) -> None:
             path = po_path(locales, language, domain)
             verb = "update" if path.exists() else "init"
             extra = ["--no-fuzzy-matching", "--ignore-obsolete"] if verb == "update" else []
+            before = path.read_text(encoding="utf-8") if path.exists() else ""
             subprocess.run([pybabel, verb, "-i", str(template), "-d", str(locales), "-D", domain, "-l", language, *extra],
                            cwd=root, check=True, capture_output=True)
+            if _without_date(path.read_text(encoding="utf-8")) == _without_date(before):
+                path.write_text(before, encoding="utf-8")  # nothing changed but the date: no churn in git
         english = po_path(locales, "en", domain)
         if domain == CONSOLE_DOMAIN:
             catalogue = _read(english, "en")

@@ -269,3 +269,90 @@ def as_role(console_app):  # type: ignore[no-untyped-def]
         return c
 
     return client
+
+
+class ConsoleServer:
+    """`afa console` as its own process (waitress), on the session's servers' database and Rasa."""
+
+    def __init__(self, home: Path, settings: Settings) -> None:
+        import shutil
+        import subprocess
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.nlu_dir = home / "nlu_data"  # review labels land in this copy, never in the repository's data
+        shutil.copytree(PROJECT_ROOT / "nlu_data", self.nlu_dir)
+        self.env = {**os.environ, "DATABASE_URL": settings.database_url, "RASA_PORT": str(settings.rasa_port),
+                    "CONSOLE_PORT": str(self.port), "AFA_CONSOLE_SECRET": "browser-test", "AFA_NLU_DIR": str(self.nlu_dir),
+                    "TELEGRAM_BOT_USERNAME": "afa_test_bot", "AFA_MODELS_DIR": str(home / "models")}
+        self.log = home / "console.log"
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen([str(PROJECT_ROOT / ".venv" / "bin" / "afa"), "console", "--quiet"],
+                                            env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        from afa.serve import wait_for
+
+        wait_for(f"{self.url}/login", 60, self.process)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def console_server(bot: Bot, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    """The console beside the session's Rasa, one account per role (tests.console_client.STAFF)."""
+    from tests.console_client import add_staff
+
+    engine = make_engine(bot.settings.database_url)
+    add_staff(engine)
+    engine.dispose()
+    server = ConsoleServer(tmp_path_factory.mktemp("console"), bot.settings)
+    yield server
+    server.stop()
+
+
+SCREENSHOTS = Path(os.environ.get("AFA_TEST_OUTPUT", PROJECT_ROOT / "var" / "test-output")) / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Debian Chromium for every browser test (Playwright, no downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def staff_page(browser: Any, console_server: ConsoleServer) -> Iterator[Any]:
+    """A fresh browser context logged in as the administrator, 1280 px wide."""
+    from tests.console_client import PASSWORD, STAFF
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{console_server.url}/login")
+    page.fill("#email", STAFF["admin"])
+    page.fill("#password", PASSWORD)
+    page.click("#submit")
+    page.wait_for_url(f"{console_server.url}/")
+    yield page
+    context.close()
+
+
+def screenshot(page: Any, name: str) -> list[Path]:
+    """The page at a phone's width (390 px) and a laptop's (1280 px), full length, under var/test-output/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 900})
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        paths.append(path)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return paths

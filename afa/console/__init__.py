@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from afa.console.i18n import _, current_language
+from afa.console.i18n import _, current_language, when
 from afa.i18n import S_
 from afa.console.state import Console, console_secret
 from afa.settings import Settings, get_settings
@@ -58,6 +58,7 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.jinja_env.globals.update(_=_, ROLES=ROLES, ROLE_LABELS=ROLE_LABELS, current_language=current_language)
+    app.jinja_env.filters["when"] = when
     app.jinja_env.trim_blocks = app.jinja_env.lstrip_blocks = True
     return app
 

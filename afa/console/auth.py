@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import wraps
 from typing import Optional
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
@@ -76,6 +77,18 @@ def _load(token: str) -> Optional[ConsoleUser]:
     with console().session() as s:
         user = session_user(s, token)
         return ConsoleUser.of(user, token) if user is not None else None
+
+
+def admin_only(view):  # type: ignore[no-untyped-def]
+    """Accounts, teams and coaches, deletions and the audit log are for administrators (others: 403)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not current_user.may("admin"):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
 
 
 def actor() -> str:

@@ -6,10 +6,16 @@ texts defined at import time (form labels, validator messages).
 """
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Optional
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 from babel.support import LazyProxy
 from flask import g, has_request_context
 
 from afa.catalogues import CONSOLE_DOMAIN, CONSOLE_LANGUAGES
+from afa.db import as_utc
 from afa.i18n import translate, translations
 
 DEFAULT = "de"
@@ -30,3 +36,11 @@ def _(message: str, **params: object) -> str:
 
 def _l(message: str, **params: object) -> LazyProxy:
     return LazyProxy(lambda: _(message, **params), enable_cache=False)
+
+
+def when(moment: Optional[datetime], fmt: str = "short") -> str:
+    """A stored moment (UTC) as staff read it: Duisburg's time, in the console's language ("02.12.26, 09:30")."""
+    if moment is None:
+        return "–"
+    local = as_utc(moment).astimezone(ZoneInfo("Europe/Berlin"))
+    return format_datetime(local, fmt, locale=current_language())
