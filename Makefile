@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy extract clean
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy bench-console extract clean
 
 # --- set-up -------------------------------------------------------------------------------------------
 $(BIN)/python:
@@ -76,3 +76,6 @@ bench-telegram: db model
 
 bench-privacy: db
 	$(BIN)/python bench/privacy.py
+
+bench-console: db
+	$(BIN)/python bench/console.py

@@ -18,9 +18,10 @@ from babel.lists import format_list
 from babel.support import Translations
 
 from afa import DEFAULT_LANGUAGE, LANGUAGES
-from afa.settings import get_settings
+from afa.settings import PROJECT_ROOT
 
 DOMAIN = "messages"
+LOCALES_DIR = str(PROJECT_ROOT / "locales")  # = Settings.locales_dir, which no variable changes
 logger = logging.getLogger(__name__)
 
 
@@ -59,7 +60,7 @@ def translations(language: str, domain: str = DOMAIN) -> Translations:
     """The compiled catalogue of `domain` (`messages` for residents, `console` for staff) in `language`."""
     if domain == DOMAIN and language not in LANGUAGES:
         raise CatalogueError(f"no catalogue for language {language!r}")
-    return _translations(language, str(get_settings().locales_dir), domain)
+    return _translations(language, LOCALES_DIR, domain)  # not Settings(): this runs for every text of a page
 
 
 def translate(catalogue: Translations, message: str, where: str, **params: object) -> str:

@@ -4,11 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any, Protocol
 
 from babel.numbers import format_currency
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from afa import LANGUAGES
+from afa.content.store import offer_columns
 from afa.db import Offer, OfferDistrict, OfferLanguage, OfferTargetGroup
 from afa.i18n import N_, gettext
 from afa.schedule import ScheduleError, render_schedule
@@ -69,11 +72,64 @@ def search(
     return Page([], total, page)
 
 
+class CardText(Protocol):
+    title: str
+    summary: str
+
+
+class CardSource(Protocol):
+    """What a card is made of: a stored `afa.db.Offer`, or an `OfferDraft` that nothing has written yet."""
+
+    example: bool
+    address: str
+    schedule: str
+    contact_phone: str
+    contact_email: str
+    cost_cents: int
+
+    def text(self, language: str) -> CardText: ...
+
+
+@dataclass(frozen=True)
+class DraftText:
+    title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class OfferDraft:
+    """An offer as a form holds it (a validated record of kind "offers"), shaped for `render_card`: the console
+    previews the card before anything is saved."""
+
+    example: bool
+    address: str
+    schedule: str
+    contact_phone: str
+    contact_email: str
+    cost_cents: int
+    texts: dict[str, DraftText]
+
+    def text(self, language: str) -> DraftText:
+        return self.texts[language]
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> "OfferDraft":
+        columns = offer_columns(record)  # the defaults and conversions a saved offer gets
+        texts = {lang: DraftText(record[f"title_{lang}"], record[f"summary_{lang}"]) for lang in LANGUAGES}
+        return cls(columns["example"], columns["address"], columns["schedule"], columns["contact_phone"],
+                   columns["contact_email"], columns["cost_cents"], texts)
+
+
 def render_offer(session: Session, key: str, language: str) -> str | None:
-    """One offer as a message: title, summary, where, when, contact, cost, and the example marker."""
+    """The stored offer `key` as the bot sends it, or None if there is no such offer."""
     offer = session.scalar(select(Offer).where(Offer.key == key))
     if offer is None:
         return None
+    return render_card(offer, language)
+
+
+def render_card(offer: CardSource, language: str) -> str:
+    """One offer as a message: title, summary, where, when, contact, cost, and the example marker."""
     text = offer.text(language)
     lines = [text.title]
     if offer.example:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import os
 import unicodedata
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator, Optional
 
 import yaml
 from openpyxl import Workbook, load_workbook
@@ -32,20 +34,35 @@ _FORMULA = ("=", "+", "-", "@")  # a spreadsheet runs a cell starting with these
 
 
 class ReviewError(ValueError):
-    """The review file cannot be imported; `errors` lists every problem found."""
-    def __init__(self, errors: list[str]) -> None:
+    """The labels cannot be applied and nothing was written; `errors` lists every problem found, `invalid` the
+    items that have one (their `where`) with the columns at fault: id, language, text, label."""
+    def __init__(self, errors: list[str], invalid: Optional[dict[str, list[str]]] = None) -> None:
         super().__init__("\n".join(errors))
         self.errors = errors
+        self.invalid = invalid or {}
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """One question as staff reviewed it, from a spreadsheet row or the console's queue."""
+    where: str  # how problems name it: "review.csv row 3", "question 17"
+    language: str
+    text: str  # as the resident wrote it
+    label: str  # "" (not reviewed yet), IGNORE, an intent of INTENTS or faq/<key>
+    id: Optional[int] = None  # the unanswered question to delete once reviewed; None: a row staff added
+    problems: tuple[str, ...] = ()  # found while reading it (a spreadsheet's malformed id), reported first
 
 
 @dataclass
 class ReviewResult:
-    """What an import did: examples added, skipped as already known, rows ignored or not yet labelled."""
+    """What a review did: examples added, skipped as already known, rows ignored or not yet labelled."""
     added: int = 0
     duplicates: int = 0
     ignored: int = 0
     unlabelled: int = 0
     files: list[Path] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)  # label → how many questions got it (ignore too)
+    deleted: int = 0  # unanswered questions removed from the queue
 
 
 def _suffix(path: Path) -> str:
@@ -59,7 +76,7 @@ def export_review(session: Session, path: Path) -> int:
     """Write every unanswered question, oldest first, as a review sheet (.xlsx or .csv); return the row count."""
     suffix = _suffix(path)
     query = select(UnansweredQuestion).order_by(UnansweredQuestion.created_at, UnansweredQuestion.id)
-    rows = [[q.id, q.created_at.date().isoformat(), q.language, ILLEGAL_CHARACTERS_RE.sub(" ", q.text),  # see _clean
+    rows = [[q.id, q.created_at.date().isoformat(), q.language, ILLEGAL_CHARACTERS_RE.sub(" ", q.text),  # see example_text
              q.intent_guess or "", "" if q.confidence is None else round(q.confidence, 2), ""]
             for q in session.scalars(query)]
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -103,9 +120,13 @@ def _read(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     return header, [(n, dict(zip(header, values))) for n, values in enumerate(table[1:], start=2) if any(values)]
 
 
-def _clean(text: str) -> str:
-    """The text as one example line: export's formula guard undone, no control characters, no Rasa annotations."""
-    text = text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA) else text
+def _unguard(text: str) -> str:
+    """A spreadsheet cell as the resident wrote it: the export's formula guard (a leading ') undone."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA) else text
+
+
+def example_text(text: str) -> str:
+    """The text as one example line: no control characters, no line breaks, no Rasa annotations."""
     return _escape("".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text))
 
 
@@ -148,32 +169,79 @@ def import_review(session: Session, path: Path, nlu_dir: Path) -> ReviewResult:
     header, rows = _read(path)
     if errors := [f"{path.name}: missing column {name!r}" for name in REQUIRED_COLUMNS if name not in header]:
         raise ReviewError(errors)
-    faq_keys = set(session.scalars(select(FaqAnswer.key).distinct()))
-    result, labelled, ids = ReviewResult(), [], set()
+    items = []
     for number, row in rows:
-        where = f"{path.name} row {number}"
-        raw_id, language, text = row.get("id", ""), row.get("language", "").lower(), _clean(row.get("text", ""))
-        label, valid_id = row.get("label", "").lower(), raw_id.isascii() and raw_id.isdigit()
-        if raw_id and not valid_id:  # an empty id is a row staff added: fine, there is just nothing to delete
-            errors.append(f"{where}, id: not a whole number: {raw_id!r}")
-        if language not in LANGUAGES:
-            errors.append(f"{where}, language: unknown language {language!r} (use one of {', '.join(LANGUAGES)})")
-        if not text:
-            errors.append(f"{where}, text: empty")
-        if (problem := _label_error(label, faq_keys)) is not None:
-            errors.append(f"{where}, label: {problem}")
+        where, raw_id = f"{path.name} row {number}", row.get("id", "")
+        valid_id = raw_id.isascii() and raw_id.isdigit()
+        # an empty id is a row staff added: fine, there is just nothing to delete
+        problems = (f"{where}, id: not a whole number: {raw_id!r}",) if raw_id and not valid_id else ()
+        items.append(Reviewed(where, row.get("language", "").lower(), _unguard(row.get("text", "")),
+                              row.get("label", "").lower(), int(raw_id) if valid_id else None, problems))
+    return apply_review(session, items, nlu_dir)
+
+
+def faq_keys(session: Session) -> list[str]:
+    """The FAQ topics a question can be labelled with (faq/<key>): those in the database."""
+    return list(session.scalars(select(FaqAnswer.key).distinct().order_by(FaqAnswer.key)))
+
+
+@contextmanager
+def _locked(nlu_dir: Path) -> Iterator[bool]:
+    """One review at a time per NLU folder (console threads, the CLI): none reads a review.yml another is
+    writing. Yields False, unlocked, if the folder cannot be opened (reading it then reports why)."""
+    try:
+        descriptor = os.open(nlu_dir, os.O_RDONLY)
+    except OSError:
+        yield False
+        return
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield True
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def apply_review(session: Session, items: Iterable[Reviewed], nlu_dir: Path) -> ReviewResult:
+    """The labelling rules of the spreadsheet import and the console, in one place: check every item (language,
+    text, label), add the labelled examples not yet in the NLU data to <nlu_dir>/<lang>/review.yml (atomically,
+    grouped by intent) and delete the reviewed questions in the caller's transaction. Any problem raises
+    ReviewError, listing them all, before anything is written."""
+    keys = set(faq_keys(session))
+    result, errors, labelled, ids = ReviewResult(), [], [], set()
+    invalid: dict[str, list[str]] = {}
+    for item in items:
+        where, language, text = item.where, item.language.lower(), example_text(item.text)
+        label = item.label.strip().lower()
+        found = [("id", problem) for problem in item.problems]
+        if label != IGNORE:  # an ignored question is only deleted: any language (also "other"), any text
+            if language not in LANGUAGES:
+                found.append(("language", f"unknown language {language!r} (use one of {', '.join(LANGUAGES)})"))
+            if not text:
+                found.append(("text", "empty"))
+        if (problem := _label_error(label, keys)) is not None:
+            found.append(("label", problem))
+        errors += [message if column == "id" else f"{where}, {column}: {message}" for column, message in found]
+        if found:
+            invalid[where] = [column for column, _ in found]
         if not label:
             result.unlabelled += 1
             continue
-        ids.update([int(raw_id)] if valid_id else [])
+        ids.update([item.id] if item.id is not None else [])
         result.ignored += label == IGNORE
+        result.labels[label] = result.labels.get(label, 0) + 1
         labelled += [] if label == IGNORE else [(language, label, text)]
-    try:  # every file (review.yml too) must be readable before anything is written
-        seen = {fold(example.text).strip(" .!?") for example in load_examples(nlu_dir)}
-    except Exception as exc:  # missing folder, broken YAML, a file that is not NLU data
-        errors.append(f"{nlu_dir}: cannot read the training data ({exc.__class__.__name__}: {exc})")
-    if errors:
-        raise ReviewError(errors)
+    with _locked(nlu_dir):
+        try:  # every file (review.yml too) must be readable before anything is written
+            seen = {fold(example.text).strip(" .!?") for example in load_examples(nlu_dir)}
+        except Exception as exc:  # missing folder, broken YAML, a file that is not NLU data
+            errors.append(f"{nlu_dir}: cannot read the training data ({exc.__class__.__name__}: {exc})")
+        if errors:
+            raise ReviewError(errors, invalid)
+        return _write(session, result, labelled, sorted(ids), nlu_dir, seen)
+
+
+def _write(session: Session, result: ReviewResult, labelled: list[tuple[str, str, str]], ids: list[int],
+           nlu_dir: Path, seen: set[str]) -> ReviewResult:
     additions: dict[str, dict[str, list[str]]] = {}  # language → intent → new example texts
     for language, intent, text in labelled:
         if (key := fold(text).strip(" .!?")) in seen:  # "Hallo!" and "hallo" are one example
@@ -182,9 +250,9 @@ def import_review(session: Session, path: Path, nlu_dir: Path) -> ReviewResult:
         seen.add(key)
         additions.setdefault(language, {}).setdefault(intent, []).append(text)
         result.added += 1
-    id_list = sorted(ids)
-    for start in range(0, len(id_list), 500):  # stay below SQLite's bound-parameter limit
-        session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.id.in_(id_list[start : start + 500])))
+    for start in range(0, len(ids), 500):  # stay below SQLite's bound-parameter limit
+        chunk = ids[start : start + 500]
+        result.deleted += session.execute(delete(UnansweredQuestion).where(UnansweredQuestion.id.in_(chunk))).rowcount
     session.flush()  # a database failure surfaces before any file changes (the caller rolls back)
     for language, intents in sorted(additions.items()):
         target = nlu_dir / language / "review.yml"

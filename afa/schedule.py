@@ -12,12 +12,18 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, get_day_names
 
+from afa.i18n import S_
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _PART = re.compile(r"^(?P<days>[a-z,\- ]+?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
 
 
 class ScheduleError(ValueError):
-    pass
+    """`message` is an English template for staff (console catalogue), `params` fill it; str() is the English text."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        super().__init__(message.format(**params))
+        self.message, self.params = message, params
 
 
 @dataclass(frozen=True)
@@ -30,7 +36,7 @@ class Slot:
 def _time(text: str) -> time:
     hours, minutes = (int(x) for x in text.split(":"))
     if not (0 <= hours <= 23 and 0 <= minutes <= 59):
-        raise ScheduleError(f"not a time of day: {text!r}")
+        raise ScheduleError(S_("not a time of day: {text!r}"), text=text)
     return time(hours, minutes)
 
 
@@ -40,15 +46,15 @@ def _days(text: str) -> tuple[int, ...]:
         if "-" in item:
             first, last = (x.strip() for x in item.split("-", 1))
             if first not in DAYS or last not in DAYS:
-                raise ScheduleError(f"unknown weekday in {item!r} (use {', '.join(DAYS)})")
+                raise ScheduleError(S_("unknown weekday in {item!r} (use {days})"), item=item, days=", ".join(DAYS))
             a, b = DAYS.index(first), DAYS.index(last)
             if b < a:
-                raise ScheduleError(f"day range runs backwards: {item!r}")
+                raise ScheduleError(S_("day range runs backwards: {item!r}"), item=item)
             days.extend(range(a, b + 1))
         elif item in DAYS:
             days.append(DAYS.index(item))
         else:
-            raise ScheduleError(f"unknown weekday {item!r} (use {', '.join(DAYS)})")
+            raise ScheduleError(S_("unknown weekday {item!r} (use {days})"), item=item, days=", ".join(DAYS))
     return tuple(sorted(set(days)))
 
 
@@ -60,10 +66,10 @@ def parse_schedule(text: str) -> list[Slot]:
             continue
         match = _PART.match(part)
         if not match:
-            raise ScheduleError(f"cannot read {part!r}: write days then hours, e.g. 'mon-thu 09:00-16:00'")
+            raise ScheduleError(S_("cannot read {part!r}: write days then hours, e.g. 'mon-thu 09:00-16:00'"), part=part)
         start, end = _time(match.group("start")), _time(match.group("end"))
         if end <= start:
-            raise ScheduleError(f"ends before it starts: {part!r}")
+            raise ScheduleError(S_("ends before it starts: {part!r}"), part=part)
         slots.append(Slot(_days(match.group("days")), start, end))
     return slots
 
@@ -94,7 +100,8 @@ def closed_dates(text: str) -> set[date]:
     try:
         return {date.fromisoformat(item.strip()) for item in (text or "").split(",") if item.strip()}
     except ValueError as exc:
-        raise ScheduleError(f"closed days must be ISO dates (2026-12-24), separated by commas: {exc}") from exc
+        raise ScheduleError(S_("closed days must be ISO dates (2026-12-24), separated by commas: {detail}"),
+                            detail=str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -131,4 +138,4 @@ class OfficeHours:
                 candidate = datetime.combine(day, start, tzinfo=self.zone)
                 if candidate > local:
                     return candidate
-        raise ScheduleError("the office hours never open")
+        raise ScheduleError(S_("the office hours never open"))

@@ -14,6 +14,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -25,7 +26,7 @@ from afa.db import make_engine
 from afa.handover import release_cards, team_of_group
 from afa.i18n import gettext
 from afa.settings import Settings
-from bot import conversation, handover, privacy, texts
+from bot import conversation, handover, linking, privacy, texts
 from bot.ordering import PerChatOrder
 from bot.rasa import RasaClient
 from bot.ratelimit import PatientRateLimiter
@@ -65,7 +66,9 @@ def group_command(callback):  # type: ignore[no-untyped-def]
 def add_handlers(application: Application) -> None:
     """All wiring in one place; order matters: edits first, then commands, then messages."""
     application.add_handler(MessageHandler(PRIVATE & EDITED, conversation.on_edited))
+    application.add_handler(CommandHandler("start", linking.on_join, PRIVATE & NEW & linking.JOIN_START))  # never Rasa
     application.add_handler(CommandHandler("start", conversation.start, PRIVATE & NEW))
+    application.add_handler(CommandHandler(["join", "link"], linking.on_join, PRIVATE & NEW))
     help_buttons = ((texts.BTN_PRIVACY, privacy.PRIVACY),)
     application.add_handler(CommandHandler("help", conversation.command_to_rasa("/help", help_buttons), PRIVATE & NEW))
     application.add_handler(CommandHandler("privacy", privacy.show_privacy, PRIVATE & NEW))
@@ -75,6 +78,12 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler(["cancel", "end"], handover.cancel_by_user, PRIVATE & NEW))
     application.add_handler(CommandHandler("end", group_command(handover.on_end), GROUPS & NEW))
     application.add_handler(CommandHandler("say", group_command(handover.on_say), GROUPS & NEW))
+    # Linking works in any group, team group or not yet; a plain /start in a group stays what it was.
+    application.add_handler(CommandHandler("start", linking.on_group_link, GROUPS & NEW, has_args=True))
+    application.add_handler(CommandHandler("link", linking.on_group_link, GROUPS & NEW))
+    application.add_handler(CommandHandler("join", linking.join_in_group, GROUPS & NEW))
+    application.add_handler(MessageHandler(GROUPS & filters.StatusUpdate.MIGRATE, linking.on_migrate))
+    application.add_handler(ChatMemberHandler(linking.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(handover.on_accept, pattern=r"^acc:"))
     application.add_handler(CallbackQueryHandler(conversation.on_button))
     unknown_command = conversation.command_to_rasa("/help")  # a mistyped command gets the help, not a fallback

@@ -22,6 +22,20 @@ HANDOVER_CANCELLED = N_("Your request to the coach team is cancelled. I am the c
 NOTHING_TO_CANCEL = N_("There is no open request to a coach.")
 MENU_PAUSED = N_("You are talking to the coach team now. The menu works again when the conversation ends.")
 
+# A coach links their Telegram account with a one-time code (`/start join_CODE` or `/join CODE`), in their language.
+COACH_LINKED = N_(
+    "Thank you, {name}! Your Telegram account is now linked to the team “{team}”. When someone asks for a coach, "
+    "you can accept the request in the team's group."
+)
+COACH_CODE_UNKNOWN = N_("I do not know this code. Please check it, or ask the programme's staff for a new one.")
+COACH_CODE_EXPIRED = N_("This code has expired. Please ask the programme's staff for a new one.")
+COACH_CODE_USED = N_("This code has already been used: each code works only once. Please ask the programme's staff for a new one.")
+COACH_CODE_FOR_GROUP = N_(
+    "This code is for a team's Telegram group, not for your account. Add me to the group with the group link, or "
+    "send /link followed by the code in the group."
+)
+JOIN_USAGE = N_("Please send /join followed by the code you received from the programme's staff.")
+
 # Privacy (GDPR art. 13: what, why, how long, who sees it, how to erase it).
 PRIVACY_NOTICE = N_(
     "About your data: I store what you write here so that I can answer you. If you ask for a coach, the coach "
@@ -97,6 +111,22 @@ EDITED_PREFIX = N_("(edited) {text}")
 SAY_USAGE = N_("Ready-made texts: {names}. Example: /say appointment 2026-12-03 10:30")
 SAY_BAD_ARGS = N_("Usage: {usage}")
 SAY_SENT = N_("Sent to the user: {text}")
+
+# Linking a team's group with a one-time code (`/start CODE` when the bot is added, or `/link CODE`).
+GROUP_LINKED = N_("Done: this group is now linked to the team “{team}”. Requests for a coach from {district} will appear here.")
+GROUP_NEEDS_TOPIC_RIGHTS = N_(
+    "This group uses topics: please make me an administrator with the right to manage topics, so that every "
+    "request gets its own topic. Until then I cannot show requests here."
+)
+GROUP_CODE_UNKNOWN = N_("I do not know this code. Please check it, or have a new code made in the staff console.")
+GROUP_CODE_EXPIRED = N_("This code has expired. Please have a new code made in the staff console.")
+GROUP_CODE_USED = N_("This code has already been used: each code works only once. Please have a new code made in the staff console.")
+GROUP_CODE_FOR_COACH = N_(
+    "This code is for a coach's own Telegram account, not for a group. The coach opens the link in a private chat "
+    "with me."
+)
+GROUP_LINK_USAGE = N_("To link this group to a coach team, send /link@{bot} followed by the code from the staff console.")
+GROUP_JOIN_PRIVATE = N_("Coaches link their Telegram account in a private chat with me: {link}")
 
 # --- ready-made replies a coach sends with /say NAME [args], in the user's language ------------------------
 CANNED = {

@@ -32,6 +32,10 @@ CONTENT_FIELDS = (
     " audio animation"
 ).split()
 TOPIC_FIELDS = ("name", "icon_custom_emoji_id")
+ADMIN_RIGHTS = (
+    "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members can_promote_members"
+    " can_change_info can_invite_users can_post_stories can_edit_stories can_delete_stories can_pin_messages"
+).split()
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup are exactly the same"
     " as a current content and reply markup of the message"
@@ -121,6 +125,7 @@ class BotApiServer:
         self._chats: dict[int, JSON] = {}
         self._message_ids: dict[int, int] = {}
         self._topics: dict[int, dict[int, JSON]] = {}
+        self._members: dict[int, dict[int, JSON]] = {}  # chat id → user id → ChatMember (the bot: "member" by default)
         self._commands: dict[tuple[str, str], list[Any]] = {}
         self._texts: dict[tuple[str, str], str] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -326,6 +331,7 @@ class BotApiServer:
             "getMyShortDescription": lambda p: self._my_text("short_description", p, store=False),
             "setChatMenuButton": lambda p: None,
             "getChat": self._get_chat,
+            "getChatMember": self._get_chat_member,
             "createForumTopic": self._create_topic,
             "closeForumTopic": lambda p: self._topic(p).update(is_closed=True),
             "reopenForumTopic": lambda p: self._topic(p).update(is_closed=False),
@@ -426,6 +432,54 @@ class BotApiServer:
             raise BotApiError(400, "Bad Request: chat not found")
         extra = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": GIFT_TYPES}
         return {"is_forum": False, **self._chats[params["chat_id"]], **extra}
+
+    def _get_chat_member(self, params: JSON) -> JSON:
+        chat_id, user_id = params["chat_id"], params["user_id"]
+        if chat_id not in self._chats:
+            raise BotApiError(400, "Bad Request: chat not found")
+        found = self._members.get(chat_id, {}).get(user_id)
+        if found is not None:
+            return found
+        if user_id == BOT_USER["id"]:
+            return self.chat_member(BOT_USER, "member")
+        return self.chat_member({"id": user_id, "is_bot": False, "first_name": "Test"}, "left")
+
+    @staticmethod
+    def chat_member(user: JSON, status: str, can_manage_topics: bool = False) -> JSON:
+        """A ChatMember dict: "member", "administrator" (usual rights, topics as given), "left", "kicked"..."""
+        member: JSON = {"status": status, "user": user}
+        if status == "administrator":
+            member.update(dict.fromkeys(ADMIN_RIGHTS, True), can_be_edited=False, is_anonymous=False)
+            member["can_manage_topics"] = can_manage_topics
+        elif status == "kicked":
+            member["until_date"] = 0
+        elif status == "restricted":
+            member.update(is_member=True, until_date=0)
+        return member
+
+    def set_bot_member(self, chat_id: int, status: str, by: JSON, *, can_manage_topics: bool = False,
+                       notify: bool = True) -> JSON | None:
+        """The bot's membership in a group changes (added, removed, promoted, demoted by the user `by`); with
+        `notify` a my_chat_member update tells the bot, as Telegram does."""
+        with self._lock:
+            chat = self._chat(chat_id)
+            old = self._members.get(chat_id, {}).get(BOT_USER["id"]) or self.chat_member(BOT_USER, "left")
+            new = self.chat_member(BOT_USER, status, can_manage_topics)
+            self._members.setdefault(chat_id, {})[BOT_USER["id"]] = new
+            if not notify:
+                return None
+            changed = {"chat": chat, "from": by, "date": int(time.time()), "old_chat_member": old, "new_chat_member": new}
+            return self._inject("my_chat_member", changed)
+
+    def migrate_chat(self, old_id: int, new_id: int, user: JSON) -> JSON:
+        """A basic group becomes a supergroup with a new id (e.g. topics switched on): the service message."""
+        with self._lock:
+            old = self._chat(old_id)
+            self.add_chat(new_id, "supergroup", title=old.get("title"), is_forum=bool(old.get("is_forum")))
+            self._members[new_id] = copy.deepcopy(self._members.get(old_id, {}))
+            message = self._new_message(old_id, user, None, None)
+            message["migrate_to_chat_id"] = new_id
+            return self._inject("message", message)
 
     def _topic(self, params: JSON) -> JSON:
         topic = self._topics.get(params["chat_id"], {}).get(params["message_thread_id"])

@@ -34,4 +34,7 @@ def serve(settings: Settings, engine: Engine) -> None:
         abandon_running(session)
     app = create_app(settings, engine)
     # Behind the reverse proxy waitress trusts its X-Forwarded-* only through ProxyFix (AFA_CONSOLE_PROXIES).
-    waitress_serve(app, host=settings.host, port=settings.console_port, threads=8, ident="", _quiet=True)
+    # Flask answers an upload over AFA_UPLOAD_MAX_MB with a German page; waitress stops buffering far beyond it.
+    limit = int(settings.upload_max_mb * 2 * 1024 * 1024) + 1024 * 1024
+    waitress_serve(app, host=settings.host, port=settings.console_port, threads=8, ident="", _quiet=True,
+                   max_request_body_size=limit)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from afa import LANGUAGES
+from afa import DEFAULT_LANGUAGE, LANGUAGES
 from afa.content.schema import KEYS, KINDS, ORDER
 from afa.content.tables import cell
 from afa.db import (
@@ -28,8 +28,24 @@ from afa.db import (
     Team,
     utcnow,
 )
+from afa.linking import unlink_team
 
 DEFAULTS: dict[str, Any] = {"example": False, "active": True, "timezone": "Europe/Berlin", "cost": Decimal(0)}
+
+
+@dataclass
+class RowChanges:
+    """One kind's changes row by row, as the strings an export writes (what the console's upload preview shows)."""
+
+    kind: str
+    added: list[dict[str, str]]
+    changed: list[tuple[dict[str, str], dict[str, str]]]  # (before, after)
+    removed: list[dict[str, str]]
+
+    def fields(self, before: dict[str, str], after: dict[str, str]) -> list[str]:
+        """The columns whose values differ (lists compared as sets, as the import does)."""
+        old, new = _comparable(self.kind, before), _comparable(self.kind, after)
+        return [c.name for c in KINDS[self.kind] if old.get(c.name, "") != new.get(c.name, "")]
 
 
 @dataclass
@@ -37,6 +53,7 @@ class Changes:
     added: dict[str, int] = field(default_factory=dict)
     changed: dict[str, int] = field(default_factory=dict)
     removed: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, RowChanges] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -70,21 +87,24 @@ def _export_facts(session: Session) -> list[dict[str, Any]]:
     return [{"key": f.key, "value": f.date_value} for f in session.scalars(select(Fact).order_by(Fact.key))]
 
 
+def team_values(t: Team) -> dict[str, Any]:
+    """One team as a `teams` row (what an export writes and the console's form starts from)."""
+    return {"district": t.district, "name": t.name, "telegram_chat_id": t.telegram_chat_id, "office_hours": t.office_hours,
+            "closed_days": t.closed_days, "timezone": t.timezone}
+
+
+def coach_values(team: Team, c: Coach) -> dict[str, Any]:
+    """One coach as a `coaches` row."""
+    return {"team": team.district, "name": c.name, "phone": c.phone, "email": c.email,
+            "telegram_user_id": c.telegram_user_id, "languages": c.languages}
+
+
 def _export_teams(session: Session) -> list[dict[str, Any]]:
-    return [
-        {"district": t.district, "name": t.name, "telegram_chat_id": t.telegram_chat_id, "office_hours": t.office_hours,
-         "closed_days": t.closed_days, "timezone": t.timezone}
-        for t in session.scalars(select(Team).order_by(Team.id))
-    ]
+    return [team_values(t) for t in session.scalars(select(Team).order_by(Team.id))]
 
 
 def _export_coaches(session: Session) -> list[dict[str, Any]]:
-    rows = []
-    for team in session.scalars(select(Team).order_by(Team.id)):
-        for c in team.coaches:
-            rows.append({"team": team.district, "name": c.name, "phone": c.phone, "email": c.email,
-                         "telegram_user_id": c.telegram_user_id, "languages": c.languages})
-    return rows
+    return [coach_values(team, c) for team in session.scalars(select(Team).order_by(Team.id)) for c in team.coaches]
 
 
 def _export_faq(session: Session) -> list[dict[str, Any]]:
@@ -99,27 +119,41 @@ def _export_faq_examples(session: Session) -> list[dict[str, Any]]:
     return [{"key": e.key, "language": e.language, "text": e.text} for e in session.scalars(query)]
 
 
-def _export_offers(session: Session) -> list[dict[str, Any]]:
-    """All offers as rows, read with five plain queries (thousands of offers: no ORM objects needed)."""
+def _export_offers(session: Session, key: str | None = None) -> list[dict[str, Any]]:
+    """All offers (or the one with `key`) as rows, read with five plain queries (thousands of offers: no ORM
+    objects needed)."""
     rows: dict[int, dict[str, Any]] = {}
     columns = [Offer.id, Offer.key, Offer.example, Offer.active, Offer.provider, Offer.address, Offer.contact_phone,
                Offer.contact_email, Offer.schedule, Offer.cost_cents, Offer.valid_from, Offer.valid_until]
-    for o in session.execute(select(*columns).order_by(Offer.id)):
+    query = select(*columns).order_by(Offer.id)
+    if key is not None:
+        query = query.where(Offer.key == key)
+    for o in session.execute(query):
         rows[o.id] = {
             "key": o.key, "example": o.example, "active": o.active, "provider": o.provider, "address": o.address,
             "contact_phone": o.contact_phone, "contact_email": o.contact_email, "schedule": o.schedule,
             "cost": Decimal(o.cost_cents) / 100, "valid_from": o.valid_from, "valid_until": o.valid_until,
             "districts": [], "target_groups": [], "languages": [],
         }
-    for t in session.execute(select(OfferText.__table__)):
+
+    def only_these(query, table):  # type: ignore[no-untyped-def]
+        return query if key is None else query.where(table.offer_id.in_(list(rows)))
+
+    for t in session.execute(only_these(select(OfferText.__table__), OfferText)):
         row = rows[t.offer_id]
         row[f"title_{t.language}"], row[f"summary_{t.language}"], row[f"details_{t.language}"] = t.title, t.summary, t.details
     for table, column, name in ((OfferDistrict, OfferDistrict.district, "districts"),
                                 (OfferTargetGroup, OfferTargetGroup.target_group, "target_groups"),
                                 (OfferLanguage, OfferLanguage.language, "languages")):
-        for offer_id, value in session.execute(select(table.offer_id, column).order_by(column)):
+        for offer_id, value in session.execute(only_these(select(table.offer_id, column), table).order_by(column)):
             rows[offer_id][name].append(value)
     return list(rows.values())
+
+
+def offer_row(session: Session, key: str) -> dict[str, str] | None:
+    """One offer as the strings an export writes (the console's form shows them), or None."""
+    rows = _export_offers(session, key)
+    return canonical("offers", rows[0]) if rows else None
 
 
 EXPORTERS: dict[str, Callable[[Session], list[dict[str, Any]]]] = {
@@ -139,14 +173,47 @@ def _comparable(kind: str, row: dict[str, str]) -> dict[str, str]:
     return {k: (", ".join(sorted(x.strip() for x in v.split(","))) if k in list_columns and v else v) for k, v in row.items()}
 
 
-def _write_team(session: Session, record: dict[str, Any], team: Team | None) -> None:
+def _write_team(session: Session, record: dict[str, Any], team: Team | None) -> Team:
     team = team or Team(district=record["district"])
     team.name = record["name"]
+    if team.telegram_chat_id is not None and team.telegram_chat_id != record["telegram_chat_id"]:
+        unlink_team(team)  # another group (or none): what the bot knew of the old one no longer applies
     team.telegram_chat_id = record["telegram_chat_id"]
     team.office_hours = record["office_hours"] or ""
     team.closed_days = ", ".join(d.isoformat() for d in record["closed_days"])
     team.timezone = record["timezone"] or DEFAULTS["timezone"]
     session.add(team)
+    return team
+
+
+def save_team(session: Session, record: dict[str, Any]) -> Team:
+    """One validated `teams` record (the console's team form), written the way an import writes it."""
+    return _write_team(session, record, session.scalar(select(Team).where(Team.district == record["district"])))
+
+
+def _write_coach(session: Session, record: dict[str, Any], coach: Coach | None, team_id: int, position: int) -> Coach:
+    coach = coach or Coach()
+    if coach.telegram_user_id != record["telegram_user_id"]:
+        coach.telegram_name = coach.linked_at = None  # another account (or none) than the one linked
+    coach.team_id, coach.position, coach.name = team_id, position, record["name"]
+    coach.phone, coach.email = record["phone"] or "", record["email"] or ""
+    coach.telegram_user_id = record["telegram_user_id"]
+    coach.languages = ", ".join(record["languages"])
+    session.add(coach)
+    return coach
+
+
+def save_coach(session: Session, record: dict[str, Any], coach: Coach | None = None) -> Coach:
+    """One validated `coaches` record: a new coach goes last in its team, an edited one keeps its place
+    (unless it moves to another team)."""
+    team = session.scalar(select(Team).where(Team.district == record["team"]))
+    if coach is not None and coach.team_id == team.id:
+        position = coach.position
+    else:
+        position = max((c.position for c in team.coaches), default=-1) + 1
+    coach = _write_coach(session, record, coach, team.id, position)
+    session.flush()
+    return coach
 
 
 def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dry_run: bool = False) -> Changes:
@@ -164,6 +231,8 @@ def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dr
         removed = [k for k in current if k not in wanted]
         changed = [k for k in wanted if k in current and _comparable(kind, rows[k]) != _comparable(kind, current[k])]
         changes.added[kind], changes.changed[kind], changes.removed[kind] = len(added), len(changed), len(removed)
+        changes.rows[kind] = RowChanges(kind, [rows[k] for k in added], [(current[k], rows[k]) for k in changed],
+                                        [current[k] for k in removed])
         if dry_run or not (added or removed or changed):
             continue
         WRITERS[kind](session, wanted, added + changed, removed)
@@ -188,37 +257,105 @@ def _apply_teams(session: Session, wanted: dict, upsert: list, removed: list) ->
 
 
 def _apply_coaches(session: Session, wanted: dict, upsert: list, removed: list) -> None:
-    # Coaches are few and ordered within their team: rewrite them all (positions follow the file's order).
+    # Coaches are few and ordered within their team: positions follow the file's order. A coach stays the same
+    # row (by team and name), so a linked Telegram account and an open link code survive other coaches' changes.
     teams = {t.district: t for t in session.scalars(select(Team))}
-    session.execute(delete(Coach))
+    current = {(t.district.casefold(), c.name.casefold()): c for t in teams.values() for c in t.coaches}
+    for key in removed:
+        session.delete(current[key])
     positions: dict[str, int] = {}
-    for record in wanted.values():
+    for key, record in wanted.items():
         position = positions.get(record["team"], 0)
         positions[record["team"]] = position + 1
-        session.add(Coach(team_id=teams[record["team"]].id, position=position, name=record["name"],
-                          phone=record["phone"] or "", email=record["email"] or "",
-                          telegram_user_id=record["telegram_user_id"], languages=", ".join(record["languages"])))
+        _write_coach(session, record, current.get(key), teams[record["team"]].id, position)
+
+
+def save_faq(session: Session, record: dict[str, Any], answers: dict[str, FaqAnswer] | None = None) -> dict[str, tuple]:
+    """Write one validated `faq` record (all four languages); return {language: (before, after)} of the texts
+    that changed.
+
+    The translation status, one rule for the import and the console: a language whose text changes is up to
+    date; when the German text changes, every other language whose text did not change with it is marked
+    "needs update" until someone edits it or marks it as checked. The bot keeps serving it meanwhile.
+    """
+    key = record["key"]
+    if answers is None:
+        answers = {a.language: a for a in session.scalars(select(FaqAnswer).where(FaqAnswer.key == key))}
+    changed: dict[str, tuple] = {}
+    for language in LANGUAGES:
+        text = record[f"answer_{language}"].strip()
+        row = answers.get(language)
+        if row is None:
+            session.add(FaqAnswer(key=key, language=language, text=text, needs_update=False))
+            changed[language] = (None, text)
+        elif row.text != text:
+            changed[language] = (row.text, text)
+            row.text, row.needs_update = text, False
+    if answers.get(DEFAULT_LANGUAGE) is not None and DEFAULT_LANGUAGE in changed:
+        for language, row in answers.items():
+            if language != DEFAULT_LANGUAGE and language not in changed:
+                row.needs_update = True
+    return changed
+
+
+def mark_faq_checked(session: Session, key: str, language: str) -> bool | None:
+    """A translator checked the text against the German one: up to date again, text unchanged. Returns whether
+    it needed an update (None: no such answer)."""
+    row = session.scalar(select(FaqAnswer).where(FaqAnswer.key == key, FaqAnswer.language == language))
+    if row is None:
+        return None
+    was, row.needs_update = bool(row.needs_update), False
+    return was
 
 
 def _apply_faq(session: Session, wanted: dict, upsert: list, removed: list) -> None:
-    answers = {(a.key, a.language): a for a in session.scalars(select(FaqAnswer))}
+    answers: dict[str, dict[str, FaqAnswer]] = {}
+    for answer in session.scalars(select(FaqAnswer)):
+        answers.setdefault(answer.key, {})[answer.language] = answer
     for key in removed:
         session.execute(delete(FaqAnswer).where(FaqAnswer.key == key[0]))
     for key in upsert:
-        record = wanted[key]
-        for language in LANGUAGES:
-            text = record[f"answer_{language}"].strip()
-            row = answers.get((record["key"], language))
-            if row is None:
-                session.add(FaqAnswer(key=record["key"], language=language, text=text))
-            elif row.text != text:
-                row.text = text
+        save_faq(session, wanted[key], answers.get(wanted[key]["key"], {}))
 
 
 def _apply_faq_examples(session: Session, wanted: dict, upsert: list, removed: list) -> None:
     session.execute(delete(FaqExample))
     for record in wanted.values():
         session.add(FaqExample(key=record["key"], language=record["language"], text=record["text"]))
+
+
+def offer_columns(r: dict[str, Any]) -> dict[str, Any]:
+    """The `offers` table's columns for a validated record, defaults filled in (also what a card preview shows)."""
+    return {
+        "key": r["key"], "provider": r["provider"], "address": r["address"] or "",
+        "contact_phone": r["contact_phone"] or "", "contact_email": r["contact_email"] or "",
+        "schedule": r["schedule"] or "", "valid_from": r["valid_from"], "valid_until": r["valid_until"],
+        "example": DEFAULTS["example"] if r["example"] is None else r["example"],
+        "active": DEFAULTS["active"] if r["active"] is None else r["active"],
+        "cost_cents": int((DEFAULTS["cost"] if r["cost"] is None else r["cost"]) * 100),
+    }
+
+
+def save_offer(session: Session, record: dict[str, Any]) -> tuple[dict[str, str] | None, dict[str, str]]:
+    """Write one validated offer, new or replacing the one with its key, the way an import writes it (in the
+    caller's transaction); returns the offer before (None if new) and after, as comparable export strings."""
+    key = record["key"]
+    current = offer_row(session, key)
+    before = _comparable("offers", current) if current is not None else None
+    after = _comparable("offers", canonical("offers", record))
+    if before != after:
+        _apply_offers(session, {(key,): record}, [(key,)], [])
+        session.flush()
+    return before, after
+
+
+def set_offer_active(session: Session, key: str, active: bool) -> bool | None:
+    """Deactivate or reactivate an offer (nothing else changes); returns whether it was active, None if no offer."""
+    was = session.scalar(select(Offer.active).where(Offer.key == key))
+    if was is None:
+        return None
+    session.execute(update(Offer).where(Offer.key == key).values(active=active, updated_at=utcnow()))
+    return bool(was)
 
 
 def _apply_offers(session: Session, wanted: dict, upsert: list, removed: list) -> None:
@@ -229,18 +366,7 @@ def _apply_offers(session: Session, wanted: dict, upsert: list, removed: list) -
     records = [wanted[key] for key in upsert]
     if not records:
         return
-    session.execute(insert(Offer), [
-        {
-            "key": r["key"], "provider": r["provider"], "address": r["address"] or "",
-            "contact_phone": r["contact_phone"] or "", "contact_email": r["contact_email"] or "",
-            "schedule": r["schedule"] or "", "valid_from": r["valid_from"], "valid_until": r["valid_until"],
-            "example": DEFAULTS["example"] if r["example"] is None else r["example"],
-            "active": DEFAULTS["active"] if r["active"] is None else r["active"],
-            "cost_cents": int((DEFAULTS["cost"] if r["cost"] is None else r["cost"]) * 100),
-            "updated_at": utcnow(),
-        }
-        for r in records
-    ])
+    session.execute(insert(Offer), [{**offer_columns(r), "updated_at": utcnow()} for r in records])
     ids: dict[str, int] = {}
     keys = [r["key"] for r in records]
     for start in range(0, len(keys), 500):
