@@ -9,4 +9,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "installing Debian's chromium for the browser tests ..."
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core fonts-noto-color-emoji >/dev/null

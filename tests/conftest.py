@@ -348,11 +348,11 @@ def staff_page(browser: Any, console_server: ConsoleServer) -> Iterator[Any]:
 def screenshot(page: Any, name: str) -> list[Path]:
     """The page at a phone's width (390 px) and a laptop's (1280 px), full length, under var/test-output/."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    paths = []
+    paths, size = [], page.viewport_size
     for width in (390, 1280):
         page.set_viewport_size({"width": width, "height": 900})
         path = SCREENSHOTS / f"{name}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
         paths.append(path)
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_viewport_size(size)
     return paths
