@@ -258,26 +258,37 @@ def cmd_staff_add(settings: Settings, args: argparse.Namespace) -> int:
         user = add_user(session, args.email, args.role, args.name or "")
         token = issue_token(session, "password", user)
         audit.record(session, "cli", "created", "account", user.email, after={"role": user.role, "name": user.name})
-    print(f"account {user.email} ({user.role}) created; the password is chosen here (works once, 48 hours):")
+        done = f"account {user.email} ({user.role}) created; the password is chosen here (works once, 48 hours):"
+    print(done)
     print(f"{settings.console_base_url}/password/{token}")
+    return 0
+
+
+def _change_account(settings: Settings, email: str, change) -> int:  # type: ignore[no-untyped-def]
+    """Run `change(session, user)` on an existing account, in one transaction with its audit entry."""
+    from afa.staff import by_email
+
+    with Session(_engine(settings), future=True) as session, session.begin():
+        user = by_email(session, email)
+        if user is None:
+            print(f"error: no account {email}", file=sys.stderr)
+            return 1
+        print(change(session, user))
     return 0
 
 
 def cmd_staff_reset(settings: Settings, args: argparse.Namespace) -> int:
+    """A new one-time password link; the account's sessions end."""
     from afa import audit
-    from afa.staff import by_email, end_sessions, issue_token
+    from afa.staff import end_sessions, issue_token
 
-    engine = _engine(settings)
-    with Session(engine, future=True) as session, session.begin():
-        user = by_email(session, args.email)
-        if user is None:
-            print(f"error: no account {args.email}", file=sys.stderr)
-            return 1
+    def reset(session, user) -> str:  # type: ignore[no-untyped-def]
         token = issue_token(session, "password", user)
         end_sessions(session, user.id)
         audit.record(session, "cli", "changed", "account", user.email, after={"password": "reset link issued"})
-    print(f"{settings.console_base_url}/password/{token}")
-    return 0
+        return f"{settings.console_base_url}/password/{token}"
+
+    return _change_account(settings, args.email, reset)
 
 
 def cmd_staff_list(settings: Settings, args: argparse.Namespace) -> int:
@@ -285,8 +296,7 @@ def cmd_staff_list(settings: Settings, args: argparse.Namespace) -> int:
 
     from afa.staff import StaffUser
 
-    engine = _engine(settings)
-    with Session(engine, future=True) as session:
+    with Session(_engine(settings), future=True) as session:
         for user in session.scalars(select(StaffUser).order_by(StaffUser.email)):
             state = "active" if user.active else "deactivated"
             print(f"{user.email}\t{user.role}\t{state}\t{user.name}")
@@ -295,18 +305,14 @@ def cmd_staff_list(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_staff_deactivate(settings: Settings, args: argparse.Namespace) -> int:
     from afa import audit
-    from afa.staff import by_email, deactivate
+    from afa.staff import deactivate
 
-    engine = _engine(settings)
-    with Session(engine, future=True) as session, session.begin():
-        user = by_email(session, args.email)
-        if user is None:
-            print(f"error: no account {args.email}", file=sys.stderr)
-            return 1
+    def off(session, user) -> str:  # type: ignore[no-untyped-def]
         deactivate(session, user)
         audit.record(session, "cli", "changed", "account", user.email, before={"active": True}, after={"active": False})
-    print(f"{args.email} deactivated; its sessions have ended")
-    return 0
+        return f"{user.email} deactivated; its sessions have ended"
+
+    return _change_account(settings, args.email, off)
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:

@@ -17,16 +17,15 @@ import re
 import subprocess
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
 import requests
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from common import ROOT, Timer, ensure_database, free_port, percentile, summary
+from common import ROOT, Timer, ensure_database, free_port, percentile, scratch_postgres, summary
 from offers import generated_offers
 
 from afa.audit import AuditEntry
@@ -177,16 +176,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         run("sqlite", f"sqlite:///{Path(scratch) / 'bench.db'}", args, Path(scratch))
         if args.postgres:
-            admin = create_engine(args.postgres, future=True, isolation_level="AUTOCOMMIT")
-            name = f"afa_bench_{uuid.uuid4().hex[:8]}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                run("postgresql", args.postgres.rsplit("/", 1)[0] + f"/{name}", args, Path(scratch))
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            with scratch_postgres(args.postgres) as url:
+                run("postgresql", url, args, Path(scratch))
 
 
 if __name__ == "__main__":

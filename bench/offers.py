@@ -17,10 +17,9 @@ import uuid
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from common import RESULTS, Timer, bench_settings, ensure_database, percentile
+from common import RESULTS, Timer, bench_settings, ensure_database, percentile, scratch_postgres
 
 from afa import DISTRICTS, LANGUAGES, TARGET_GROUPS
 from afa.content import import_path, write_tables
@@ -115,17 +114,8 @@ def main() -> None:
         sqlite = Path(scratch) / "bench.db"
         run("sqlite", f"sqlite:///{sqlite}", args.offers, args.turns, args.import_rows, Path(scratch))
         if args.postgres:
-            admin = create_engine(args.postgres, future=True, isolation_level="AUTOCOMMIT")
-            name = f"afa_bench_{uuid.uuid4().hex[:8]}"
-            with admin.connect() as connection:
-                connection.execute(text(f'CREATE DATABASE "{name}"'))
-            try:
-                run("postgresql", args.postgres.rsplit("/", 1)[0] + f"/{name}", args.offers, args.turns, args.import_rows,
-                    Path(scratch))
-            finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+            with scratch_postgres(args.postgres) as url:
+                run("postgresql", url, args.offers, args.turns, args.import_rows, Path(scratch))
 
 
 if __name__ == "__main__":

@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import time
-import uuid
 from datetime import datetime, timedelta, timezone
 
-from common import RESULTS, ROOT
+from common import RESULTS, ROOT, scratch_postgres
 
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from afa.db import ConversationPref, Handover, RelayedMessage, Team, UnansweredQuestion, create_schema, make_engine
@@ -112,16 +111,8 @@ def main() -> None:
     for leftover in RESULTS.glob("bench-privacy.db*"):
         leftover.unlink()
     run(f"sqlite:///{sqlite_file}", args.messages, args.records)
-    admin = create_engine(args.postgres_url, future=True, isolation_level="AUTOCOMMIT")
-    name = f"afa_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        run(args.postgres_url.rsplit("/", 1)[0] + f"/{name}", args.messages, args.records)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(args.postgres_url) as url:
+        run(url, args.messages, args.records)
 
 
 if __name__ == "__main__":

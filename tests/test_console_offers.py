@@ -315,8 +315,7 @@ def test_end_before_start_and_a_missing_translation_are_refused_and_nothing_is_w
         assert offer_row(session, "jobcafe-marxloh")["title_de"] == "Jobcafé Marxloh"
 
 
-def test_script_and_markup_in_an_offer_are_shown_escaped(as_role, seeded_engine) -> None:  # type: ignore[no-untyped-def]
-    engine = seeded_engine
+def test_script_and_markup_in_an_offer_are_shown_escaped(as_role) -> None:  # type: ignore[no-untyped-def]
     editor = as_role("editor")
     nasty = _form("boese", title_de=SCRIPT, provider=ONERROR, summary_tr=ONERROR, details_ro=SCRIPT, address=ONERROR)
     preview = editor.post("/offers/new", {**nasty, "preview": "1"}).get_data(as_text=True)
