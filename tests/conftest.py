@@ -314,9 +314,11 @@ def console_server(bot: Bot, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 SCREENSHOTS = Path(os.environ.get("AFA_TEST_OUTPUT", PROJECT_ROOT / "var" / "test-output")) / "screenshots"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Debian Chromium for every browser test (Playwright, no downloaded browser)."""
+    """One headless Debian Chromium for a module's browser tests (Playwright, no downloaded browser). Not for the
+    session: Playwright's sync API keeps an event loop running in this thread while it is open, and the tests
+    after it use asyncio themselves."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
