@@ -9,10 +9,24 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from afa.privacy import pseudonym
 from afa.questions import record_unanswered
+from afa.responses import EMOJI_ONLY
 from afa.settings import get_settings
+from afa.text import is_emoji_only
 from actions.common import conversation_language, latest, session_scope
 
 logger = logging.getLogger(__name__)
+
+
+def keep_for_review(tracker: Tracker, text: str, language: str, guess: str | None, confidence: float | None) -> None:
+    """Store a question the bot did not answer itself for staff review, under the conversation's keyed pseudonym."""
+    try:
+        with session_scope() as session:
+            record_unanswered(
+                session, text, language, guess, confidence,
+                conversation_key=pseudonym(tracker.sender_id, get_settings()),
+            )
+    except Exception:  # the user still gets an answer when the database is briefly away
+        logger.exception("could not store an unanswered question")
 
 
 class ActionNotUnderstood(Action):
@@ -29,19 +43,15 @@ class ActionNotUnderstood(Action):
         if not text:
             dispatcher.utter_message(response="utter_empty_message")
             return []
+        if is_emoji_only(text):  # a smile or a sticker's emoji: no question to keep for review
+            dispatcher.utter_message(response=EMOJI_ONLY)
+            return []
         detected = (message.get("language") or {}).get("code")
         unsupported = detected == "other" and (message.get("intent") or {}).get("confidence", 0) >= 1.0
         ranking = message.get("intent_ranking") or []
         # nlu_fallback hides the classifier's real guess: keep the best named intent for the reviewers.
         guess = next((r for r in ranking if r.get("name") not in ("nlu_fallback", None)), message.get("intent") or {})
         language = "other" if unsupported else conversation_language(tracker)
-        try:
-            with session_scope() as session:
-                record_unanswered(
-                    session, text, language, guess.get("name"), guess.get("confidence"),
-                    conversation_key=pseudonym(tracker.sender_id, get_settings()),
-                )
-        except Exception:  # the user still gets an answer when the database is briefly away
-            logger.exception("could not store an unanswered question")
+        keep_for_review(tracker, text, language, guess.get("name"), guess.get("confidence"))
         dispatcher.utter_message(response="utter_unsupported_language" if unsupported else "utter_not_understood")
         return []

@@ -14,6 +14,7 @@ from afa.i18n import normalise_language
 from afa.language import Detection, decide_language
 from afa.handover import remember_language
 from actions.common import latest, session_scope
+from actions.requests import two_requests_slot
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ def _remember(conversation_id: str, language: str) -> None:
 
 
 class ActionDetectLanguage(Action):
-    """Custom slot mapping run after every user message: fills `language` (and `language_locked`)."""
+    """Custom slot mapping run after every user message: fills `language` (and `language_locked`), and, being the
+    turn's one call to the action server, also `two_requests` (actions/requests.py)."""
 
     def name(self) -> Text:
         return "action_detect_language"
@@ -48,6 +50,10 @@ class ActionDetectLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        return self._language(tracker) + two_requests_slot(tracker)
+
+    @staticmethod
+    def _language(tracker: Tracker) -> List[Dict[Text, Any]]:
         requested = _requested_language(tracker)
         if requested:
             _remember(tracker.sender_id, requested)

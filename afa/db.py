@@ -50,13 +50,19 @@ class Team(Base):
     office_hours = Column(Text, nullable=False, default="")
     closed_days = Column(Text, nullable=False, default="")  # ISO dates, comma separated
     timezone = Column(String(64), nullable=False, default="Europe/Berlin")
+    # The district's approximate boundary, "lat, lon; lat, lon; ..." (afa.geo): a shared location inside it
+    # sets the conversation's district. Staff edit it like the office hours; empty: locations are not used.
+    area = Column(Text, nullable=False, default="")
     # What the bot knows of the team's group: set when the group is linked and when the bot's membership changes.
     telegram_chat_title = Column(String(255), nullable=True)
     telegram_is_forum = Column(Boolean, nullable=True)
     bot_status = Column(String(16), nullable=True)  # Telegram's member status: member, administrator, left, kicked
     bot_can_manage_topics = Column(Boolean, nullable=True)
     bot_status_at = Column(DateTime(timezone=True), nullable=True)
-    coaches = relationship("Coach", back_populates="team", order_by="Coach.position", cascade="all, delete-orphan")
+    # Loaded with the team: a handover card names the coaches who speak the user's language after its session ended.
+    coaches = relationship(
+        "Coach", back_populates="team", order_by="Coach.position", cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class Coach(Base):
@@ -128,6 +134,7 @@ class Offer(Base):
     districts = relationship("OfferDistrict", cascade="all, delete-orphan", lazy="selectin")
     target_groups = relationship("OfferTargetGroup", cascade="all, delete-orphan", lazy="selectin")
     languages = relationship("OfferLanguage", cascade="all, delete-orphan", lazy="selectin")
+    topics = relationship("OfferTopic", cascade="all, delete-orphan", lazy="selectin")
 
     def text(self, language: str) -> "OfferText":
         return next(t for t in self.texts if t.language == language)
@@ -158,6 +165,14 @@ class OfferLanguage(Base):
     __tablename__ = "offer_languages"
     offer_id = Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
     language = Column(String(8), primary_key=True, index=True)
+
+
+class OfferTopic(Base):
+    """What kind of offer it is (afa.TOPICS): the finder shows the topic asked for first."""
+
+    __tablename__ = "offer_topics"
+    offer_id = Column(Integer, ForeignKey("offers.id", ondelete="CASCADE"), primary_key=True)
+    topic = Column(String(32), primary_key=True, index=True)
 
 
 class UnansweredQuestion(Base):

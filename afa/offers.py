@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from afa import LANGUAGES
 from afa.content.store import offer_columns
-from afa.db import Offer, OfferDistrict, OfferLanguage, OfferTargetGroup
+from afa.db import Offer, OfferDistrict, OfferLanguage, OfferTargetGroup, OfferTopic
 from afa.i18n import N_, gettext
 from afa.schedule import ScheduleError, render_schedule
 
@@ -37,29 +37,45 @@ class Page:
         return (self.page + 1) * PAGE_SIZE < self.total
 
 
-def _matching(query, target_group: str, district: str, today: date):  # type: ignore[no-untyped-def]
-    """Restrict `query` to active, current offers for the group in the district."""
-    return (
-        query.join(OfferDistrict, and_(OfferDistrict.offer_id == Offer.id, OfferDistrict.district == district))
-        .join(OfferTargetGroup, and_(OfferTargetGroup.offer_id == Offer.id, OfferTargetGroup.target_group == target_group))
-        .where(
-            Offer.active.is_(True),
-            or_(Offer.valid_from.is_(None), Offer.valid_from <= today),
-            or_(Offer.valid_until.is_(None), Offer.valid_until >= today),
+def _matching(query, target_group: str | None, district: str, today: date, topic: str | None = None):  # type: ignore[no-untyped-def]
+    """Restrict `query` to active, current offers in the district: of the topic when one is asked for, otherwise
+    for the group (when the person named one; none at all: every offer in the district)."""
+    query = query.join(OfferDistrict, and_(OfferDistrict.offer_id == Offer.id, OfferDistrict.district == district))
+    if topic:
+        query = query.join(OfferTopic, and_(OfferTopic.offer_id == Offer.id, OfferTopic.topic == topic))
+    elif target_group:
+        query = query.join(
+            OfferTargetGroup, and_(OfferTargetGroup.offer_id == Offer.id, OfferTargetGroup.target_group == target_group)
         )
+    return query.where(
+        Offer.active.is_(True),
+        or_(Offer.valid_from.is_(None), Offer.valid_from <= today),
+        or_(Offer.valid_until.is_(None), Offer.valid_until >= today),
     )
 
 
 def search(
-    session: Session, target_group: str, district: str, language: str, page: int = 0, today: date | None = None
+    session: Session,
+    target_group: str | None,
+    district: str,
+    language: str,
+    page: int = 0,
+    today: date | None = None,
+    topic: str | None = None,
 ) -> Page:
-    """Active, current offers for the group in the district; those given in the reader's language first,
-    real offers before examples. One query: the total comes with the page (a window count)."""
+    """Active, current offers in the district, ranked: the topic asked for (only its offers), then the person's
+    group, then those given in the reader's language, real offers before examples. Without a topic the group
+    selects; with neither, every offer in the district. One query: the total comes with the page (a window count)."""
     today = today or date.today()
+    order = []
+    if topic and target_group:  # the topic selects, the group ranks
+        for_group = exists().where(OfferTargetGroup.offer_id == Offer.id, OfferTargetGroup.target_group == target_group)
+        order.append(case((for_group, 0), else_=1))
     in_language = exists().where(OfferLanguage.offer_id == Offer.id, OfferLanguage.language == language)
+    order += [case((in_language, 0), else_=1), Offer.example, Offer.id]
     query = (
-        _matching(select(Offer.key, func.count().over().label("total")), target_group, district, today)
-        .order_by(case((in_language, 0), else_=1), Offer.example, Offer.id)
+        _matching(select(Offer.key, func.count().over().label("total")), target_group, district, today, topic)
+        .order_by(*order)
         .offset(page * PAGE_SIZE)
         .limit(PAGE_SIZE)
     )
@@ -68,7 +84,8 @@ def search(
         return Page([row.key for row in rows], int(rows[0].total), page)
     total = 0
     if page:  # past the last page the window count is not there: count once ("more" after the end)
-        total = session.scalar(_matching(select(func.count()).select_from(Offer), target_group, district, today)) or 0
+        counted = _matching(select(func.count()).select_from(Offer), target_group, district, today, topic)
+        total = session.scalar(counted) or 0
     return Page([], total, page)
 
 

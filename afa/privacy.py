@@ -4,25 +4,44 @@ Everything about a person is keyed by their conversation id (the Telegram chat i
 handovers with relayed messages, preferences, the consent record, and (through a keyed hash, since the
 review export must not carry ids) the questions the bot did not understand. Data functions take the
 caller's session; Rasa's `events` table lives in the same database when the SQL tracker store is used.
+
+In the conversation (every channel): the notice after the first reply (afa.policies), `/privacy`, `/delete` with a
+confirmation, and `/mydata`, a copy of what is kept (`data_copy`, written by `render_data_copy`). A confirmed
+deletion only sets the slot `erasure_requested`: Rasa writes the turn's events back when the turn ends, so the
+tracker store erases after that write (afa.tracker_store), and `purge` finishes any erasure that failed there.
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Iterable, Optional
 
 from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.orm import Session
 
-from afa.db import ConsentRecord, ConversationPref, Handover, Redaction, RelayedMessage, UnansweredQuestion
+from afa.db import (
+    ConsentRecord,
+    ConversationPref,
+    Handover,
+    Redaction,
+    RelayedMessage,
+    UnansweredQuestion,
+    as_utc,
+    utcnow,
+)
 from afa.settings import Settings
 
 RASA_EVENTS = "events"  # the table of Rasa's SQL tracker store
+NOTICE_SLOT = "privacy_notice"  # true once the conversation has had the notice (ConsentRecord is the truth)
+ERASURE_SLOT = "erasure_requested"  # set by the confirmed deletion; the tracker store erases after saving
+LOCAL_TIME = "Europe/Berlin"  # the programme's time zone, in which a copy states its dates
 
 
 @lru_cache(maxsize=4)
@@ -89,11 +108,25 @@ def erase_conversation(session: Session, conversation_id: str, settings: Setting
     return erased
 
 
+def pending_erasures(session: Session) -> list[str]:
+    """Conversations whose confirmed deletion is still in Rasa's events (the erasure after saving failed)."""
+    if not _has_events_table(session):
+        return []
+    # Rasa's SQL store keeps a slot event's name in `action_name`.
+    query = text(f"SELECT DISTINCT sender_id FROM {RASA_EVENTS} WHERE type_name = 'slot' AND action_name = :slot")
+    return [row[0] for row in session.execute(query, {"slot": ERASURE_SLOT})]
+
+
 def purge(session: Session, now: datetime, settings: Settings) -> dict[str, int]:
-    """Removes what is older than the retention periods; idempotent, so the bot and `afa purge` may both run it."""
+    """Removes what is older than the retention periods; idempotent, so the bot and `afa purge` may both run it.
+
+    It also finishes deletions that were confirmed but could not be carried out when the turn was saved."""
     cutoff = now - timedelta(days=settings.retention_days)
     handover_cutoff = now - timedelta(days=settings.handover_retention_days)
-    counts: dict[str, int] = {}
+    counts: dict[str, int] = {"pending erasures": 0}
+    for conversation_id in pending_erasures(session):
+        erase_conversation(session, conversation_id, settings)
+        counts["pending erasures"] += 1
     if _has_events_table(session):
         result = session.execute(text(f"DELETE FROM {RASA_EVENTS} WHERE timestamp < :cutoff"), {"cutoff": cutoff.timestamp()})
         counts["tracker events"] = result.rowcount
@@ -111,3 +144,142 @@ def purge(session: Session, now: datetime, settings: Settings) -> dict[str, int]
         delete(Handover).where(Handover.opened_at < handover_cutoff).execution_options(synchronize_session=False)
     ).rowcount
     return counts
+
+
+# --- a copy of what is kept about one person (GDPR art. 15) ------------------------------------------------------
+def _moment(value: Any) -> Optional[str]:
+    """An ISO 8601 moment in UTC from a Rasa timestamp (seconds) or a database datetime."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.fromtimestamp(float(value), timezone.utc).isoformat()
+    return as_utc(value).isoformat()
+
+
+def _own_words(text_: Any) -> Optional[str]:
+    """A message the person typed (a pressed button or a command is no text of theirs)."""
+    words = str(text_ or "").strip()
+    return words if words and not words.startswith("/") else None
+
+
+def conversation_messages(session: Session, conversation_id: str, tracker_events: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """The person's messages in the retained conversation: Rasa's `events` table (every session the SQL store
+    keeps) and the tracker at hand (the in-memory store, and this turn, which is saved only when it ends)."""
+    seen: dict[tuple[float, str], None] = {}
+    found: list[tuple[float, str]] = []
+
+    def add(timestamp: Any, words: Any) -> None:
+        said = _own_words(words)
+        if said is not None and timestamp is not None and (round(float(timestamp), 3), said) not in seen:
+            seen[(round(float(timestamp), 3), said)] = None
+            found.append((float(timestamp), said))
+
+    if _has_events_table(session):
+        query = text(f"SELECT timestamp, data FROM {RASA_EVENTS} WHERE sender_id = :id AND type_name = 'user' ORDER BY id")
+        for timestamp, data in session.execute(query, {"id": conversation_id}):
+            add(timestamp, json.loads(data).get("text"))
+    for event in tracker_events:
+        if event.get("event") == "user":
+            add(event.get("timestamp"), event.get("text"))
+    return [{"at": _moment(at), "text": said} for at, said in sorted(found)]
+
+
+def data_copy(
+    session: Session,
+    conversation_id: str,
+    settings: Settings,
+    tracker_events: Iterable[dict[str, Any]] = (),
+    slots: Optional[dict[str, Any]] = None,
+) -> dict[str, Any]:
+    """Everything the bot keeps about this one person, as plain data (no other person's words or names: what a
+    coach wrote and who the coach was stay out)."""
+    slots = slots or {}
+    consent = session.get(ConsentRecord, conversation_id)
+    preference = session.get(ConversationPref, conversation_id)
+    handovers = session.execute(
+        select(Handover).where(Handover.conversation_id == conversation_id).order_by(Handover.id)
+    ).scalars()
+    questions = session.execute(
+        select(UnansweredQuestion)
+        .where(UnansweredQuestion.conversation_key == pseudonym(conversation_id, settings))
+        .order_by(UnansweredQuestion.id)
+    ).scalars()
+    return {
+        "as_of": _moment(utcnow()),
+        "language": (preference.language if preference else None) or slots.get("language"),
+        "consent": _moment(consent.shown_at) if consent else None,
+        "district": slots.get("district"),
+        "target_group": slots.get("target_group"),
+        "messages": conversation_messages(session, conversation_id, tracker_events),
+        "handovers": [
+            {
+                "id": handover.id,
+                "district": handover.team.district if handover.team else "",
+                "opened": _moment(handover.opened_at),
+                "status": handover.status,
+                "messages": [
+                    {"at": _moment(m.created_at), "text": m.text or "", "kind": m.kind}
+                    for m in handover.messages
+                    if m.direction == "user"
+                ],
+            }
+            for handover in handovers
+        ],
+        "questions": [{"at": _moment(q.created_at), "text": q.text} for q in questions],
+    }
+
+
+def render_data_copy(copy: dict[str, Any], language: str) -> str:
+    """A copy (from `data_copy`) as one text in the reader's language, dates in the programme's local time."""
+    from babel.dates import format_datetime, get_timezone
+
+    from afa.i18n import gettext, language_name
+    from afa.responses import (
+        COPY_DISTRICT, COPY_FOOTER, COPY_GROUP, COPY_HANDOVER, COPY_HANDOVERS, COPY_LANGUAGE, COPY_MEDIA,
+        COPY_MESSAGES, COPY_NO_NOTICE, COPY_NONE, COPY_NOTICE, COPY_QUESTIONS, COPY_STATUS, COPY_TITLE,
+        COPY_TO_COACH, TARGET_GROUP_LABELS,
+    )
+
+    zone = get_timezone(LOCAL_TIME)
+
+    def when(moment: Optional[str]) -> str:
+        return format_datetime(datetime.fromisoformat(moment), "short", tzinfo=zone, locale=language) if moment else ""
+
+    def said(items: list[dict[str, Any]], indent: str = "• ") -> list[str]:
+        lines = []
+        for item in items:
+            words = item.get("text") or gettext(language, COPY_MEDIA)
+            lines.append(f"{indent}{when(item.get('at'))}: {words}")
+        return lines or [f"{indent}{gettext(language, COPY_NONE)}"]
+
+    lines = [gettext(language, COPY_TITLE, date=when(copy.get("as_of"))), ""]
+    if copy.get("language"):
+        lines.append(gettext(language, COPY_LANGUAGE, language=language_name(copy["language"], language)))
+    if copy.get("consent"):
+        lines.append(gettext(language, COPY_NOTICE, date=when(copy["consent"])))
+    else:
+        lines.append(gettext(language, COPY_NO_NOTICE))
+    if copy.get("district"):
+        lines.append(gettext(language, COPY_DISTRICT, district=str(copy["district"]).capitalize()))
+    group = TARGET_GROUP_LABELS.get(copy.get("target_group"))
+    if group:
+        lines.append(gettext(language, COPY_GROUP, group=gettext(language, group)))
+    messages = copy.get("messages") or []
+    lines += ["", gettext(language, COPY_MESSAGES, count=len(messages)), *said(messages)]
+    handovers = copy.get("handovers") or []
+    lines += ["", gettext(language, COPY_HANDOVERS, count=len(handovers))]
+    for handover in handovers:
+        status = COPY_STATUS.get(handover.get("status"))
+        lines.append("• " + gettext(
+            language, COPY_HANDOVER, id=handover.get("id"), district=str(handover.get("district") or "").capitalize(),
+            date=when(handover.get("opened")), status=gettext(language, status) if status else handover.get("status"),
+        ))
+        if handover.get("messages"):
+            lines.append("  " + gettext(language, COPY_TO_COACH))
+            lines += said(handover["messages"], indent="  – ")
+    if not handovers:
+        lines.append(f"• {gettext(language, COPY_NONE)}")
+    questions = copy.get("questions") or []
+    lines += ["", gettext(language, COPY_QUESTIONS, count=len(questions)), *said(questions)]
+    lines += ["", gettext(language, COPY_FOOTER)]
+    return "\n".join(lines)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from afa import TARGET_GROUPS
+from afa import TARGET_GROUPS, TOPICS
 from afa.i18n import N_
 
 
@@ -49,9 +49,55 @@ TARGET_GROUP_BUTTONS = {
     "migrants": N_("New in Germany"),
 }
 assert set(TARGET_GROUP_LABELS) == set(TARGET_GROUP_BUTTONS) == set(TARGET_GROUPS)
+# The seventh button under the six groups: the finder then searches without a group (afa.NO_TARGET_GROUP).
+NONE_OF_THESE = N_("None of these")
+# What kind of offer was searched for, as a result list's heading names it.
+TOPIC_LABELS = {
+    "german": N_("German and other language courses"),
+    "computer": N_("computer courses"),
+    "application": N_("help with applications (CV, letters, interviews)"),
+    "internship": N_("internships and trial work"),
+    "recognition": N_("recognition of qualifications from abroad"),
+    "qualification": N_("vocational training and retraining"),
+    "jobs": N_("vacancies and job cafés"),
+}
+assert tuple(TOPIC_LABELS) == TOPICS
 BTN_MORE = Button(N_("More offers"), "/more_offers")
 # Handled by the Telegram front end, never by Rasa: while a handover waits, the user can take it back.
 BTN_CANCEL_HANDOVER = Button(N_("Cancel the request"), "/cancel_handover")
+
+EMOJI_ONLY = "utter_emoji_only"  # also what the Telegram front end answers to a sticker
+
+# Privacy (GDPR art. 13 and 15-17: what, why, how long, who reads it; a copy; erasure), the same on every channel.
+# `/privacy`, `/delete` and `/mydata` are typed or pressed alike (afa.nlu.components.SpecialInputs).
+BTN_PRIVACY = Button(N_("Privacy"), "/privacy")
+BTN_DELETE = Button(N_("Delete my data"), "/delete")
+BTN_DATA_COPY = Button(N_("Copy of my data"), "/mydata")
+BTN_DELETE_YES = Button(N_("Yes, delete everything"), "/confirm_deletion")
+BTN_DELETE_NO = Button(N_("No, keep it"), "/cancel_deletion")
+PRIVACY_NOTICE = "utter_privacy_notice"
+DATA_COPY = "utter_data_copy"  # rendered from what the action gathered (afa.privacy.render_data_copy)
+# The parts of a copy of one's data, in the reader's language.
+COPY_TITLE = N_("This is what I have stored about you ({date}):")
+COPY_LANGUAGE = N_("Language: {language}")
+COPY_NOTICE = N_("Privacy notice shown: {date}")
+COPY_NO_NOTICE = N_("Privacy notice: not shown yet")
+COPY_DISTRICT = N_("District: {district}")
+COPY_GROUP = N_("Situation: {group}")
+COPY_MESSAGES = N_("Your messages to me ({count}):")
+COPY_HANDOVERS = N_("Your conversations with a coach ({count}):")
+COPY_HANDOVER = N_("Request #{id} to the team {district}, {date}: {status}")
+COPY_TO_COACH = N_("What you wrote to the coach:")
+COPY_QUESTIONS = N_("Questions kept for the team's review, without your name ({count}):")
+COPY_NONE = N_("none")
+COPY_MEDIA = N_("(a photo, voice message, sticker or file)")
+COPY_FOOTER = N_("That is everything. /delete erases all of it.")
+COPY_STATUS = {
+    "waiting": N_("waiting for a coach"),
+    "active": N_("in conversation with a coach"),
+    "closed": N_("ended"),
+    "cancelled": N_("cancelled by you"),
+}
 
 RESPONSES: dict[str, Response] = {
     "utter_greet": Response(
@@ -81,7 +127,7 @@ RESPONSES: dict[str, Response] = {
             "• put you in touch with a coach\n"
             "You can write to me in German, Turkish, Bulgarian or Romanian. Write your question or tap a button."
         ),
-        (BTN_ABOUT, BTN_TARGET_GROUPS, BTN_FUNDING, BTN_CONTACT, BTN_OFFERS, BTN_COACH),
+        (BTN_ABOUT, BTN_TARGET_GROUPS, BTN_FUNDING, BTN_CONTACT, BTN_OFFERS, BTN_COACH, BTN_PRIVACY),
     ),
     "utter_not_understood": Response(
         N_(
@@ -91,6 +137,10 @@ RESPONSES: dict[str, Response] = {
         MENU,
     ),
     "utter_empty_message": Response(N_("Your message was empty. Please write me a question or tap a button."), MENU),
+    # Emoji or stickers only (no words): a friendly word, nothing stored for review.
+    "utter_emoji_only": Response(
+        N_("🙂 Thank you for your message! If you have a question, write it to me in a few words, or tap a button."), MENU
+    ),
     "utter_unsupported_language": Response(
         N_("Sorry, I cannot read this language. I can write in {languages}. Please choose a language:")
     ),
@@ -122,10 +172,26 @@ RESPONSES: dict[str, Response] = {
     "utter_ask_target_group": Response(N_("To find offers that fit you: which of these describes you best?")),
     "utter_ask_district": Response(N_("In which district do you live?")),
     "utter_offers_found": Response(N_("Offers in {district} for {group}:")),
+    "utter_offers_found_topic": Response(N_("Offers in {district} – {topic}:")),
+    "utter_offers_found_topic_group": Response(N_("Offers in {district} – {topic}; those for {group} first:")),
+    "utter_offers_found_all": Response(N_("All offers in {district}:")),
     "utter_offers_more": Response(N_("Would you like to see more offers, or talk to a coach?"), (BTN_MORE, BTN_COACH)),
     "utter_offers_end": Response(N_("These are all the offers I have for you. A coach can help you further."), (BTN_COACH,)),
     "utter_no_offers": Response(
         N_("At the moment I have found no offer in {district} for {group}. A coach can help you personally."),
+        (BTN_COACH,),
+    ),
+    "utter_no_offers_all": Response(
+        N_("At the moment I have found no offer in {district}. A coach can help you personally."), (BTN_COACH,)
+    ),
+    # A topic with nothing in the person's district: said so, then that topic's offers in the other district.
+    "utter_no_topic_offers_here": Response(
+        N_("At the moment there is no offer of this kind in {district} ({topic}). In {other_district} there is this:")
+    ),
+    "utter_offers_elsewhere_end": Response(N_("A coach can help you find something nearer to you."), (BTN_COACH,)),
+    "utter_no_topic_offers": Response(
+        N_("At the moment I have found no offer of this kind ({topic}), neither in {district} nor in {other_district}. "
+           "A coach can help you personally."),
         (BTN_COACH,),
     ),
     "utter_temporarily_unavailable": Response(
@@ -134,4 +200,53 @@ RESPONSES: dict[str, Response] = {
     "utter_faq_missing": Response(
         N_("I have no answer to that question yet. The coach team can help you:\n\n{contacts}"),
     ),
+    # Legal and administrative questions (actions/legal.py): never answered by the bot itself.
+    "utter_legal_advice": Response(
+        N_(
+            "I cannot answer this reliably: it depends on your situation and on rules that only the offices apply "
+            "(job centre, immigration office, health insurance, city). The coaches can help you with it and know "
+            "where to go. I have noted your question for the team."
+        ),
+        (BTN_COACH,),
+    ),
+    "utter_legal_offers": Response(
+        N_(
+            "I cannot answer this reliably myself: it depends on your situation and on the rules of the offices. "
+            "These offers can help you with it:"
+        )
+    ),
+    "utter_legal_offers_end": Response(N_("A coach can also help you personally."), (BTN_COACH,)),
+    # Privacy: the notice after the first reply (afa.policies), the full text, erasure after a confirmation.
+    PRIVACY_NOTICE: Response(
+        N_(
+            "About your data: I store what you write here so that I can answer you. If you ask for a coach, the coach "
+            "team of your district reads it too. Nothing is kept longer than {days} days ({handover_days} days for "
+            "conversations with a coach). /privacy tells you more, /delete erases everything."
+        ),
+        (BTN_PRIVACY, BTN_DELETE),
+    ),
+    "utter_privacy": Response(
+        N_(
+            "Privacy\n\n"
+            "What I store: your messages and my answers, your language, and the district and situation you tell me. "
+            "If you talk to a coach: the messages between you and the coach. Questions I did not understand are kept "
+            "without your name, so that the team can teach me.\n\n"
+            "Why: to answer you, to put you in touch with a coach, and to get better.\n\n"
+            "How long: at most {days} days; conversations with a coach at most {handover_days} days.\n\n"
+            "Who reads it: the coach team of your district (Marxloh or Hochfeld), only when you ask for a coach; the "
+            "programme's staff see the questions I did not understand, without your name.\n\n"
+            "Your rights: /mydata sends you a copy of everything I have stored about you, and /delete erases all of "
+            "it, at any time."
+        ),
+        (BTN_DATA_COPY, BTN_DELETE),
+    ),
+    "utter_ask_deletion": Response(
+        N_("Do you really want me to delete everything I have stored about you? This cannot be undone."),
+        (BTN_DELETE_YES, BTN_DELETE_NO),
+    ),
+    "utter_deletion_done": Response(
+        N_("Done: everything I had stored about you is deleted. If you write to me again, I start from the beginning.")
+    ),
+    "utter_deletion_cancelled": Response(N_("All right, nothing was deleted.")),
+    DATA_COPY: Response(COPY_TITLE, (BTN_DELETE,)),
 }

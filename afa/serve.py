@@ -54,6 +54,9 @@ def wait_for(url: str, timeout: float, process: subprocess.Popen, ready=lambda r
     raise TimeoutError(f"{url} not ready after {timeout:.0f} s")
 
 
+ERASING_SQL_STORE = "afa.tracker_store.ErasingSQLTrackerStore"
+
+
 def tracker_store_config(database_url: str) -> dict:
     """Rasa's own SQL tracker store on the project's database, so conversations survive restarts and model swaps."""
     from sqlalchemy.engine import make_url
@@ -69,13 +72,14 @@ def tracker_store_config(database_url: str) -> dict:
 
 
 def sql_tracker_store(database_url: str, root: Path):  # type: ignore[no-untyped-def]
-    """Rasa's SQLTrackerStore on the project's database, configured as the Rasa server's endpoints configure it."""
-    from rasa.core.tracker_store import SQLTrackerStore
+    """The Rasa server's tracker store on the project's database, configured as its endpoints configure it."""
     from rasa.shared.core.domain import Domain
+
+    from afa.tracker_store import ErasingSQLTrackerStore
 
     config = tracker_store_config(database_url)
     config.pop("type")
-    return SQLTrackerStore(Domain.load(str(root / "domain.yml")), host=config.pop("url", None), **config)
+    return ErasingSQLTrackerStore(Domain.load(str(root / "domain.yml")), host=config.pop("url", None), **config)
 
 
 def runtime_endpoints(settings: Settings) -> Path:
@@ -83,7 +87,8 @@ def runtime_endpoints(settings: Settings) -> Path:
     text = (settings.root / "endpoints.yml").read_text(encoding="utf-8").replace("${ACTION_PORT}", str(settings.action_port))
     endpoints = yaml.safe_load(text)
     if settings.tracker_store == "sql":
-        endpoints["tracker_store"] = tracker_store_config(settings.database_url)
+        # Rasa's SQL store, configured as such, as the subclass that erases a conversation on request.
+        endpoints["tracker_store"] = {**tracker_store_config(settings.database_url), "type": ERASING_SQL_STORE}
     else:
         endpoints["tracker_store"] = {"type": "afa.tracker_store.ProcessTrackerStore"}
     if settings.redis_url:

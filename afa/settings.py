@@ -22,7 +22,7 @@ class Settings:
         default_factory=lambda: _env("DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'afa.db'}")
     )
     # Conversations: "sql" (Rasa's SQL tracker store on DATABASE_URL: survives restarts, shared by several Rasa
-    # servers, erasable on request) or "memory" (one Rasa process, nothing on disk; deletion cannot reach it).
+    # servers, erasable on request) or "memory" (one Rasa process, nothing on disk; deletion drops it from memory).
     tracker_store: str = field(default_factory=lambda: _env("AFA_TRACKER_STORE", "sql"))
     # Rasa's Redis lock store, for several Rasa servers side by side (empty: Rasa's in-memory lock store).
     redis_url: str = field(default_factory=lambda: _env("REDIS_URL", ""))

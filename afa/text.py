@@ -45,6 +45,14 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def is_emoji_only(text: str) -> bool:
+    """Emoji (or other pictographs), maybe with punctuation, but no letter and no digit: "😊", "🙏🏽!", "👍 👍"."""
+    stripped = (text or "").strip()
+    if not stripped or any(char.isalnum() for char in stripped):
+        return False
+    return any(unicodedata.category(char) == "So" for char in stripped)
+
+
 def script_of(char: str) -> str:
     """Coarse Unicode script of a letter: latin, cyrillic or other."""
     name = unicodedata.name(char, "")

@@ -5,7 +5,12 @@ Prints, per pipeline and language: intent accuracy and macro-F1 (FAQ answers cou
 the parse, and whether the reply over the REST webhook came back in the writer's language (German for
 languages we do not serve, the requested language for a language change). `nlu_fallback` counts as `out_of_scope`: the bot answers both the same way.
 
-    .venv/bin/python bench/nlu.py [--pipelines ours rasa_default] [--no-replies]
+    .venv/bin/python bench/nlu.py [--pipelines ours rasa_default] [--no-replies] [--heldout FILE]
+
+Also per language: topic F1 (the `topic` entity alone) and, for messages holding two requests
+(`second_intent` in the set), how often both were found in order (`/model/parse`'s top intent and its
+`second`; a second request with the same answer as the first counts as one). The held-out set is by default
+bench/data/heldout_2026-12.yml, written by someone who saw neither the training data nor the earlier set.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from typing import Any
 import requests
 from sklearn.metrics import f1_score
 
-from common import RESULTS, ROOT, Timer, bench_settings, ensure_database, heldout
+from common import HELDOUT, HELDOUT_2026_11, RESULTS, ROOT, Timer, bench_settings, ensure_database, heldout
 
 from afa import LANGUAGES
 from afa.language import LanguageClassifier
@@ -66,10 +71,29 @@ def parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
     return asyncio.run(run())
 
 
-def entity_pairs(entities: Any) -> set[tuple[str, str]]:
+CONTRACT_ENTITIES = ("district", "target_group", "language", "topic")
+
+
+def entity_pairs(entities: Any, only: tuple[str, ...] = CONTRACT_ENTITIES) -> set[tuple[str, str]]:
     if isinstance(entities, dict):
-        return {(k, str(v)) for k, v in entities.items()}
-    return {(e["entity"], str(e.get("value"))) for e in entities or [] if e.get("entity") in ("district", "target_group", "language")}
+        return {(k, str(v)) for k, v in entities.items() if k in only}
+    return {(e["entity"], str(e.get("value"))) for e in entities or [] if e.get("entity") in only}
+
+
+def f1(pairs: list[tuple[set, set]]) -> float:
+    tp = sum(len(g & p) for g, p in pairs)
+    fp = sum(len(p - g) for g, p in pairs)
+    fn = sum(len(g - p) for g, p in pairs)
+    return 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else float("nan")
+
+
+def requests_found(item: dict[str, Any], parse: dict[str, Any]) -> bool:
+    """Both requests of a two-request message found, in order (the same answer twice counts as one)."""
+    gold = [item["intent"]] + ([item["second_intent"]] if item.get("second_intent") not in (None, item["intent"]) else [])
+    top = predicted_label(parse)
+    second = parse.get("second") or {}
+    label = second.get("response_key") or second.get("intent")
+    return [top] + ([label] if label and label != top else []) == gold
 
 
 def reply_languages(model: Path, items: list[dict[str, Any]]) -> list[bool]:
@@ -97,7 +121,8 @@ def report(name: str, items: list[dict[str, Any]], parses: list[dict[str, Any]],
     for index, item in enumerate(items):
         by_lang[item["lang"]].append(index)
     print(f"\n== {name}  (training {train_seconds:.0f} s)")
-    header = f"{'lang':6} {'n':>4} {'intent acc':>10} {'macro-F1':>9} {'noisy n':>8} {'noisy acc':>9} {'entity F1':>9} {'lang det':>8}"
+    header = (f"{'lang':6} {'n':>4} {'intent acc':>10} {'macro-F1':>9} {'noisy n':>8} {'noisy acc':>9} {'entity F1':>9} "
+              f"{'topic F1':>8} {'2-req n':>7} {'both':>6} {'lang det':>8}")
     print(header + (f" {'reply lang':>10}" if replies else ""))
     totals = defaultdict(float)
     for lang in [*LANGUAGES, "other"]:
@@ -110,20 +135,21 @@ def report(name: str, items: list[dict[str, Any]], parses: list[dict[str, Any]],
         macro = f1_score(gold, pred, average="macro", labels=sorted(set(gold)), zero_division=0)
         noisy = [i for i in idx if items[i].get("noisy")]
         noisy_acc = (sum(items[i]["intent"] == predicted_label(parses[i]) for i in noisy) / len(noisy)) if noisy else float("nan")
-        tp = fp = fn = 0
-        for i in idx:
-            g, p = entity_pairs(items[i].get("entities") or {}), entity_pairs(parses[i].get("entities"))
-            tp, fp, fn = tp + len(g & p), fp + len(p - g), fn + len(g - p)
-        ent_f1 = 2 * tp / (2 * tp + fp + fn) if (tp + fp + fn) else float("nan")
+        ent_f1 = f1([(entity_pairs(items[i].get("entities") or {}), entity_pairs(parses[i].get("entities"))) for i in idx])
+        topic_f1 = f1([(entity_pairs(items[i].get("entities") or {}, ("topic",)),
+                        entity_pairs(parses[i].get("entities"), ("topic",))) for i in idx])
+        two = [i for i in idx if items[i].get("second_intent")]
+        both = sum(requests_found(items[i], parses[i]) for i in two) / len(two) if two else float("nan")
         det = sum(((parses[i].get("language") or {}).get("code") or "-") == lang for i in idx) / len(idx)
-        line = f"{lang:6} {len(idx):4d} {acc:10.3f} {macro:9.3f} {len(noisy):8d} {noisy_acc:9.3f} {ent_f1:9.3f} {det:8.3f}"
+        line = (f"{lang:6} {len(idx):4d} {acc:10.3f} {macro:9.3f} {len(noisy):8d} {noisy_acc:9.3f} {ent_f1:9.3f} "
+                f"{topic_f1:8.3f} {len(two):7d} {both:6.3f} {det:8.3f}")
         if replies:
             line += f" {sum(replies[i] for i in idx) / len(idx):10.3f}"
         print(line)
         totals["n"] += len(idx)
         totals["correct"] += acc * len(idx)
     print(f"{'all':6} {int(totals['n']):4d} {totals['correct'] / totals['n']:10.3f}" +
-          (f"{'':48} {sum(replies) / len(replies):10.3f}" if replies else ""))
+          (f"{'':73} {sum(replies) / len(replies):10.3f}" if replies else ""))
     errors = [(items[i]["lang"], items[i]["text"], items[i]["intent"], predicted_label(parses[i]))
               for i in range(len(items)) if items[i]["intent"] != predicted_label(parses[i])]
     path = RESULTS / f"errors-{name}.txt"
@@ -135,9 +161,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=list(PIPELINES))
     parser.add_argument("--no-replies", action="store_true", help="skip the REST reply-language check")
+    parser.add_argument("--heldout", type=Path, default=HELDOUT, help=f"the held-out set (the first one: {HELDOUT_2026_11})")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    items = heldout()
+    items = heldout(args.heldout)
     print(f"held-out messages: {len(items)}")
     for name in args.pipelines:
         model, seconds = trained_model(name, PIPELINES[name])

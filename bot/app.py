@@ -69,10 +69,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler("start", linking.on_join, PRIVATE & NEW & linking.JOIN_START))  # never Rasa
     application.add_handler(CommandHandler("start", conversation.start, PRIVATE & NEW))
     application.add_handler(CommandHandler(["join", "link"], linking.on_join, PRIVATE & NEW))
-    help_buttons = ((texts.BTN_PRIVACY, privacy.PRIVACY),)
-    application.add_handler(CommandHandler("help", conversation.command_to_rasa("/help", help_buttons), PRIVATE & NEW))
-    application.add_handler(CommandHandler("privacy", privacy.show_privacy, PRIVATE & NEW))
-    application.add_handler(CommandHandler("delete", privacy.ask_delete, PRIVATE & NEW))
+    application.add_handler(CommandHandler("help", conversation.command_to_rasa("/help"), PRIVATE & NEW))
+    application.add_handler(CommandHandler(privacy.COMMANDS, conversation.privacy_command, PRIVATE & NEW))
     application.add_handler(CommandHandler("language", conversation.command_to_rasa("/change_language"), PRIVATE & NEW))
     application.add_handler(CommandHandler("coach", conversation.command_to_rasa("/request_coach"), PRIVATE & NEW))
     application.add_handler(CommandHandler(["cancel", "end"], handover.cancel_by_user, PRIVATE & NEW))

@@ -12,10 +12,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from afa.content import render_contacts
 from afa.db import Handover
+from afa.geo import district_at
 from afa.handover import open_for
 from afa.i18n import gettext
 from afa.privacy import pseudonym
+from afa.responses import BTN_COACH, EMOJI_ONLY, RESPONSES, Button
 from bot import privacy, texts
 from bot.handover import cancel_by_user, on_accept, post_card, relay_from_user
 from bot.rasa import RasaUnavailable
@@ -93,10 +96,8 @@ async def _patiently(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     return None
 
 
-async def ask_rasa(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, more_buttons: tuple = (), **extra: Any
-) -> None:
-    """Sends the text (or a button payload) to Rasa and delivers its replies (`more_buttons` under the last)."""
+async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, **extra: Any) -> None:
+    """Sends the text (or a button payload) to Rasa and delivers its replies (the privacy notice among them)."""
     fe = front_end(context)
     chat_id = update.effective_chat.id
     meta = metadata(update, **extra)
@@ -108,17 +109,20 @@ async def ask_rasa(
         if messages is None:
             await _tell(update, context, texts.GAVE_UP)
             return
-    with_text = [m for m in messages if m.get("text")]
-    if more_buttons and with_text:
-        language = fe.language(update)
-        last = with_text[-1]
-        last["buttons"] = [*(last.get("buttons") or []), *({"title": gettext(language, t), "payload": p} for t, p in more_buttons)]
+    last_text = ""
     for message in messages:
         custom = message.get("custom") or {}
         if "afa_handover" in custom:  # the action server opened a handover: the team group gets its card
             context.application.create_task(post_card(fe, context.bot, int(custom["afa_handover"])))
+        if privacy.DOCUMENT in custom and last_text:  # a copy of one's data: also as a file to keep
+            filename = str(custom[privacy.DOCUMENT])
+            await until_delivered(lambda: privacy.send_document(context.bot, chat_id, filename, last_text),
+                                  fe.settings.patience_seconds)
+        if privacy.ERASED in custom:  # erased (the reply comes after the erasure): the team groups now
+            context.application.create_task(privacy.redact(fe, context.bot))
         if not message.get("text"):
             continue
+        last_text = message["text"]
         pieces = split_text(message["text"])
         markup = fe.buttons.keyboard(message.get("buttons") or [])
         for index, piece in enumerate(pieces):
@@ -126,7 +130,6 @@ async def ask_rasa(
             await until_delivered(
                 lambda: context.bot.send_message(chat_id, piece, reply_markup=keyboard), fe.settings.patience_seconds
             )
-    await privacy.notice_once(update, context)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,18 +145,24 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ask_rasa(update, context, "/greet")
 
 
-def command_to_rasa(payload: str, more_buttons: tuple = ()):  # type: ignore[no-untyped-def]
-    """A command that means the same as a button: /help (with the privacy button), /language, /coach."""
+def command_to_rasa(payload: str):  # type: ignore[no-untyped-def]
+    """A command that means the same as a button: /help, /language, /coach."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         handover = await _open_handover(update, context)
         if handover is not None:
             await relay_from_user(update, context, handover.id)
         else:
-            await ask_rasa(update, context, payload, more_buttons)
+            await ask_rasa(update, context, payload)
 
     handler.__doc__ = f"Sends {payload} to Rasa (relayed like text during a handover)."
     return handler
+
+
+async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/privacy, /delete, /mydata: to Rasa, which answers them on every channel; also while a coach has the chat."""
+    command = (update.effective_message.text or "").split()[0].split("@")[0].lower()
+    await ask_rasa(update, context, command)
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -169,16 +178,53 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Stickers, photos, voice notes, documents, locations: to the coach, or a friendly note."""
+    """Stickers, photos, voice notes, documents, locations: to the coach during a handover; otherwise a location
+    sets the district, a voice note is offered a coach, a sticker gets a friendly word, anything else a note."""
     handover = await _open_handover(update, context)
+    message = update.effective_message
     if handover is not None:
         await relay_from_user(update, context, handover.id)
+    elif message.location is not None:
+        await _on_location(update, context, message.location.latitude, message.location.longitude)
+    elif message.voice or message.video_note or message.audio:
+        await _send(update, context, texts.VOICE, [BTN_COACH])
+    elif message.sticker:  # like an emoji-only text, which the conversation core answers the same way
+        await _send(update, context, RESPONSES[EMOJI_ONLY].text, list(RESPONSES[EMOJI_ONLY].buttons))
     else:
         await _tell(update, context, texts.MEDIA)
 
 
+async def _send(update: Update, context: ContextTypes.DEFAULT_TYPE, message: str, buttons: list[Button]) -> None:
+    """A text of the front end's own with buttons (Rasa payloads), in the conversation's language."""
+    fe = front_end(context)
+    language = fe.language(update)
+    markup = fe.buttons.keyboard([{"title": gettext(language, b.title), "payload": b.payload} for b in buttons])
+    text = gettext(language, message)
+    chat_id = update.effective_chat.id
+    await until_delivered(lambda: context.bot.send_message(chat_id, text, reply_markup=markup), fe.settings.patience_seconds)
+
+
+async def _on_location(update: Update, context: ContextTypes.DEFAULT_TYPE, latitude: float, longitude: float) -> None:
+    """A shared location inside a team's area sets the conversation's district, as if the user had chosen it.
+
+    Only the district goes on (to Rasa, whose tracker keeps the payload): the coordinates are neither sent nor
+    stored nor logged. Outside every area the user is told so, with both teams' contacts."""
+    fe = front_end(context)
+    language = fe.language(update)
+    with fe.session() as session:
+        district = district_at(session, latitude, longitude)
+        contacts = render_contacts(session, language) if district is None else ""
+    if district is None:
+        await _tell(update, context, texts.LOCATION_OUTSIDE, contacts=contacts)
+        return
+    await _tell(update, context, texts.LOCATION_DISTRICT, district=district.capitalize())
+    await ask_rasa(update, context, "/inform" + json.dumps({"district": district}), district_from="location")
+
+
 async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: the coach sees the new wording; the bot asks for a new message."""
+    if update.edited_message.location is not None:
+        return  # a live location moving on: its first message counted, its updates are nobody's business
     handover = await _open_handover(update, context)
     if handover is not None and update.edited_message.text:
         await relay_from_user(update, context, handover.id)
@@ -198,8 +244,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     title = button_title(query.message.reply_markup if query.message else None, query.data or "")
     if query.message is not None and title and query.message.text:
         await query.edit_message_text(f"{query.message.text}\n\n» {title}", reply_markup=None)
-    if payload in privacy.PAYLOADS:
-        await privacy.on_payload(update, context, payload)
+    if payload in privacy.PAYLOADS:  # the privacy dialogue is Rasa's, also while a coach has the conversation
+        await ask_rasa(update, context, payload)
     elif payload == CANCEL_PAYLOAD:
         await cancel_by_user(update, context)
     elif payload is None:

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters, Update, User
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from afa.content import render_contacts
-from afa.db import Handover, RelayedMessage, as_utc, utcnow
+from afa.db import Coach, Handover, RelayedMessage, as_utc, utcnow
 from afa.handover import (
     accept,
     active_of_coach,
@@ -40,7 +40,7 @@ from afa.handover import (
     with_undelivered,
     without_card,
 )
-from afa.i18n import day_and_time, gettext, language_name
+from afa.i18n import day_and_time, gettext, language_name, list_of
 from afa.responses import TARGET_GROUP_LABELS
 from bot import texts
 from bot.privacy import purge_when_due, redact
@@ -68,6 +68,26 @@ def _since(handover: Handover) -> str:
     return format_datetime(local, "short", locale=COACH_LANGUAGE)
 
 
+def speakers(handover: Handover) -> list[Coach]:
+    """The team's coaches who speak the user's language (their `languages`, comma separated codes), in team order."""
+    return [c for c in handover.team.coaches if handover.language in _codes(c.languages)]
+
+
+def _codes(languages: str) -> set[str]:
+    return {code.strip().lower() for code in re.split(r"[,;\s]+", languages or "") if code.strip()}
+
+
+def _speakers_line(handover: Handover) -> str:
+    """One line of the card: who speaks the user's language, that nobody does, or that nobody recorded it."""
+    language = language_name(handover.language, COACH_LANGUAGE)
+    found = speakers(handover)
+    if found:
+        return _de(texts.CARD_SPEAKERS, language=language, names=list_of([c.name for c in found], COACH_LANGUAGE))
+    if not any(_codes(c.languages) for c in handover.team.coaches):
+        return _de(texts.CARD_LANGUAGES_UNKNOWN, language=language)
+    return _de(texts.CARD_NO_SPEAKER, language=language)
+
+
 def card_text(handover: Handover) -> str:
     """The card in German: who, which situation, what they asked so far (original words), the last messages."""
     summary = json.loads(handover.summary or "{}")
@@ -81,6 +101,7 @@ def card_text(handover: Handover) -> str:
         id=handover.id,
         district=handover.team.district.capitalize(),
         language=language_name(handover.language, COACH_LANGUAGE),
+        speakers=_speakers_line(handover),
         group=_de(TARGET_GROUP_LABELS[group]) if group in TARGET_GROUP_LABELS else _de(texts.CARD_UNKNOWN),
         since=_since(handover),
         asked=asked,
@@ -397,25 +418,37 @@ async def on_say(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(_de(texts.SAY_SENT, text=german))
 
 
+def reminder(handover: Handover) -> tuple[str, list[MessageEntity]]:
+    """The reminder in German; the coaches who speak the user's language come first, mentioned (Telegram notifies
+    them) where their account is linked."""
+    params = {"id": handover.id, "language": language_name(handover.language, COACH_LANGUAGE), "since": _since(handover)}
+    found = speakers(handover)
+    if not found:
+        return _de(texts.REMINDER, **params), []
+    text = _de(texts.REMINDER_SPEAKERS, names=list_of([c.name for c in found], COACH_LANGUAGE), **params)
+    entities, start = [], 0
+    for coach in found:
+        at = text.find(coach.name, start)
+        if at < 0:
+            continue
+        start = at + len(coach.name)
+        if coach.telegram_user_id:
+            user = User(coach.telegram_user_id, coach.telegram_name or coach.name, is_bot=False)
+            entities.append(MessageEntity(MessageEntity.TEXT_MENTION, _utf16(text[:at]), _utf16(coach.name), user=user))
+    return text, entities
+
+
+def _utf16(text: str) -> int:
+    """Telegram counts entity offsets and lengths in UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 async def _remind(fe: FrontEnd, bot: Bot, now: datetime) -> None:
     with fe.session() as session:
         due = due_reminders(session, now, timedelta(minutes=fe.settings.handover_remind_minutes))
-        notes = [
-            (
-                h.id,
-                h.group_chat_id,
-                _in_thread(h),
-                _de(
-                    texts.REMINDER,
-                    id=h.id,
-                    language=language_name(h.language, COACH_LANGUAGE),
-                    since=_since(h),
-                ),
-            )
-            for h in due
-        ]
-    for handover_id, group, where, text in notes:
-        await bot.send_message(group, text, **where)
+        notes = [(h.id, h.group_chat_id, _in_thread(h), *reminder(h)) for h in due]
+    for handover_id, group, where, text, entities in notes:
+        await bot.send_message(group, text, entities=entities or None, **where)
         with fe.session() as session:
             session.get(Handover, handover_id).reminded_at = now
 

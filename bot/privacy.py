@@ -1,96 +1,40 @@
-"""Privacy in Telegram: the notice on first contact, /privacy, /delete with confirmation, redactions, purge."""
+"""Privacy in Telegram: only what is Telegram's own.
+
+The notice on first contact, `/privacy`, `/delete` with its confirmation and `/mydata` are the conversation
+core's, the same on every channel (Rasa: actions/privacy.py, afa/policies.py). Here: those commands and buttons
+reach Rasa even while a coach has the conversation; a copy of one's data also comes as a document; after an
+erasure the handover cards in the team groups become a note and the copies of the person's messages there are
+removed (the `redactions` the erasure left); and the daily retention purge.
+"""
 from __future__ import annotations
 
 import logging
 from typing import Optional
 
 from sqlalchemy import delete, select
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InputFile
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
 
-from afa.db import ConsentRecord, Redaction, utcnow
+from afa.db import Redaction, utcnow
 from afa.i18n import gettext
-from afa.privacy import erase_conversation, pseudonym, purge
+from afa.privacy import purge
+from afa.responses import BTN_DATA_COPY, BTN_DELETE, BTN_DELETE_NO, BTN_DELETE_YES, BTN_PRIVACY
 from bot import texts
-from bot.state import FrontEnd, front_end
+from bot.state import FrontEnd
 
 logger = logging.getLogger(__name__)
-PRIVACY, DELETE, DELETE_YES, DELETE_NO = "/privacy", "/delete", "/delete_yes", "/delete_no"
-PAYLOADS = (PRIVACY, DELETE, DELETE_YES, DELETE_NO)  # handled here, never sent to Rasa
+COMMANDS = ("privacy", "delete", "mydata")  # Telegram's menu; Rasa understands them typed on any channel
+# Commands and buttons of the privacy dialogue: to Rasa even during a handover (the rest goes to the coach then).
+PAYLOADS = frozenset({f"/{name}" for name in COMMANDS} | {b.payload for b in (BTN_PRIVACY, BTN_DELETE, BTN_DATA_COPY,
+                                                                                BTN_DELETE_YES, BTN_DELETE_NO)})
+DOCUMENT = "afa_document"  # a custom message after a data copy: send that text as a file too
+ERASED = "afa_erased"  # a custom message after an erasure: redact the team groups now
 PURGE_EVERY = 24 * 3600.0
 
 
-def _keyboard(fe: FrontEnd, language: str, *buttons: tuple[str, str]) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(gettext(language, title), callback_data=fe.buttons.encode(payload))] for title, payload in buttons]
-    )
-
-
-def _periods(fe: FrontEnd) -> dict[str, object]:
-    return {"days": int(fe.settings.retention_days), "handover_days": int(fe.settings.handover_retention_days)}
-
-
-async def notice_once(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """On first contact (after the first reply, when the language is known): what is kept, and how to erase it."""
-    fe = front_end(context)
-    chat_id = update.effective_chat.id
-    if chat_id in fe.noticed:
-        return
-    with fe.session() as session:
-        shown = session.get(ConsentRecord, str(chat_id)) is not None
-        if not shown:
-            session.add(ConsentRecord(conversation_id=str(chat_id)))
-    fe.noticed.add(chat_id)
-    if shown:
-        return
-    language = fe.language(update)
-    markup = _keyboard(fe, language, (texts.BTN_PRIVACY, PRIVACY), (texts.BTN_DELETE, DELETE))
-    await context.bot.send_message(chat_id, gettext(language, texts.PRIVACY_NOTICE, **_periods(fe)), reply_markup=markup)
-
-
-async def show_privacy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/privacy: the full privacy text with a button to erase everything."""
-    fe = front_end(context)
-    language = fe.language(update)
-    await context.bot.send_message(
-        update.effective_chat.id,
-        gettext(language, texts.PRIVACY_TEXT, **_periods(fe)),
-        reply_markup=_keyboard(fe, language, (texts.BTN_DELETE, DELETE)),
-    )
-
-
-async def ask_delete(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/delete: confirm first, with buttons."""
-    fe = front_end(context)
-    language = fe.language(update)
-    markup = _keyboard(fe, language, (texts.BTN_DELETE_YES, DELETE_YES), (texts.BTN_DELETE_NO, DELETE_NO))
-    await context.bot.send_message(update.effective_chat.id, gettext(language, texts.DELETE_CONFIRM), reply_markup=markup)
-
-
-async def erase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Erases everything about this person, then says so in their language (decided before the erasure)."""
-    fe = front_end(context)
-    chat_id = update.effective_chat.id
-    language = fe.language(update)
-    with fe.session() as session:
-        erased = erase_conversation(session, str(chat_id), fe.settings)
-    fe.noticed.discard(chat_id)
-    logger.info("conversation %s erased on request: %s", pseudonym(chat_id, fe.settings), erased.counts)
-    await context.bot.send_message(chat_id, gettext(language, texts.DELETED))
-    await redact(fe, context.bot)
-
-
-async def on_payload(update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str) -> None:
-    """A privacy button."""
-    if payload == PRIVACY:
-        await show_privacy(update, context)
-    elif payload == DELETE:
-        await ask_delete(update, context)
-    elif payload == DELETE_YES:
-        await erase(update, context)
-    else:
-        await context.bot.send_message(update.effective_chat.id, gettext(front_end(context).language(update), texts.DELETE_KEPT))
+async def send_document(bot: Bot, chat_id: int, filename: str, text: str) -> None:
+    """A text the person may want to keep (their data copy), as a UTF-8 file."""
+    await bot.send_document(chat_id, InputFile(text.encode("utf-8"), filename=filename))
 
 
 async def redact(fe: FrontEnd, bot: Bot) -> None:

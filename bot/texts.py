@@ -11,6 +11,19 @@ from afa.i18n import N_
 ONE_MOMENT = N_("One moment please, I cannot answer right now. I will reply to your message as soon as I can.")
 GAVE_UP = N_("Sorry, I could not answer for a long time. Please write your message again.")
 MEDIA = N_("Thank you! I can only read text. Please write your question in words, or tap a button.")
+# Non-text messages outside a handover (during one they go to the coach as they are).
+VOICE = N_(
+    "I cannot listen to voice messages, but a coach can. Tap the button to ask for a coach, then send your voice "
+    "message again. Or write your question to me in a few words."
+)
+LOCATION_DISTRICT = N_(
+    "Thank you! Your location is in {district}, so I will look for courses, jobs and the coach team in {district}. "
+    "I keep only the district, not your location."
+)
+LOCATION_OUTSIDE = N_(
+    "Thank you! Your location is not in Marxloh or Hochfeld, the two districts of the programme. I have not kept "
+    "your location. You can still reach the coach teams:\n\n{contacts}"
+)
 EDITED = N_("I saw that you changed a message. I only read new messages: please send it again as a new message.")
 TOO_LONG = N_("Your message is very long. Please write your question in a few sentences.")
 GROUP_ONLY_PRIVATE = N_("I only talk in private chats. Please write to me directly: {link}")
@@ -36,30 +49,7 @@ COACH_CODE_FOR_GROUP = N_(
 )
 JOIN_USAGE = N_("Please send /join followed by the code you received from the programme's staff.")
 
-# Privacy (GDPR art. 13: what, why, how long, who sees it, how to erase it).
-PRIVACY_NOTICE = N_(
-    "About your data: I store what you write here so that I can answer you. If you ask for a coach, the coach "
-    "team of your district reads it too. Nothing is kept longer than {days} days ({handover_days} days for "
-    "conversations with a coach). /privacy tells you more, /delete erases everything."
-)
-PRIVACY_TEXT = N_(
-    "Privacy\n\n"
-    "What I store: your messages and my answers, your language, and the district and situation you tell me. If "
-    "you talk to a coach: the messages between you and the coach. Questions I did not understand are kept "
-    "without your name, so that the team can teach me.\n\n"
-    "Why: to answer you, to put you in touch with a coach, and to get better.\n\n"
-    "How long: at most {days} days; conversations with a coach at most {handover_days} days.\n\n"
-    "Who sees it: the coach team of your district (Marxloh or Hochfeld), only when you ask for a coach; the "
-    "programme's staff see the questions I did not understand, without your name.\n\n"
-    "Your right: you can have everything erased at any time, with /delete or the button below."
-)
-BTN_PRIVACY = N_("Privacy")
-BTN_DELETE = N_("Delete my data")
-DELETE_CONFIRM = N_("Do you really want me to delete everything I have stored about you? This cannot be undone.")
-BTN_DELETE_YES = N_("Yes, delete everything")
-BTN_DELETE_NO = N_("No, keep it")
-DELETED = N_("Done: everything I had stored about you is deleted. If you write to me again, I start from the beginning.")
-DELETE_KEPT = N_("All right, nothing was deleted.")
+# Privacy (the notice, /privacy, /delete, /mydata) is the conversation core's, on every channel: afa/responses.py.
 
 # Command menu and the bot's profile texts, set per language at start-up.
 COMMANDS = {
@@ -70,6 +60,7 @@ COMMANDS = {
     "cancel": N_("Cancel the request to a coach"),
     "privacy": N_("Privacy: what I store"),
     "delete": N_("Delete my data"),
+    "mydata": N_("A copy of my data"),
 }
 DESCRIPTION = N_(
     "I am the chat assistant of “Aktiv für Arbeit im Stadtteil” in Duisburg-Marxloh and Duisburg-Hochfeld. I answer "
@@ -82,12 +73,17 @@ SHORT_DESCRIPTION = N_("Courses, jobs and coaches in Duisburg-Marxloh and Hochfe
 CARD = N_(
     "New request #{id} for the team {district}\n"
     "Language: {language}\n"
+    "{speakers}\n"
     "Situation: {group}\n"
     "Since: {since}\n\n"
     "Asked so far:\n{asked}\n\n"
     "Last messages:\n{last}"
 )
 CARD_UNKNOWN = N_("not known")
+# The team's coaches who speak the user's language (Coach.languages), on the card and first in reminders.
+CARD_SPEAKERS = N_("Who speaks {language}: {names}")
+CARD_NO_SPEAKER = N_("No coach of the team speaks {language}.")
+CARD_LANGUAGES_UNKNOWN = N_("The coaches' languages are not recorded, so I cannot say who speaks {language}.")
 CARD_NOTHING = N_("(nothing yet)")
 BTN_ACCEPT = N_("Accept")
 CARD_ACCEPTED = N_("Accepted by {name}.")
@@ -101,6 +97,9 @@ ACCEPT_GONE = N_("This request is no longer waiting.")
 ACCEPT_NOT_COACH = N_("Only coaches of this team can accept requests.")
 INVALID_BUTTON = N_("This button is not valid.")
 REMINDER = N_("Reminder: request #{id} ({language}) has been waiting since {since}. Who can take it?")
+REMINDER_SPEAKERS = N_(
+    "{names}: you speak {language}. Reminder: request #{id} ({language}) has been waiting since {since}. Can you take it?"
+)
 WAITING_HEADER = N_("Written while waiting for request #{id}:")
 WHICH_HANDOVER = N_("Please reply to a message of the conversation you mean.")
 NOT_YOURS = N_("Request #{id} is handled by {name}.")

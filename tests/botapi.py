@@ -544,15 +544,18 @@ class BotApiServer:
         return self._user_message(chat_id, self._sender(chat_id, user), reply_to, thread_id, content)
 
     def send_media(self, chat_id: int, kind: str, user: JSON | None = None, *, caption: str | None = None,
-                   reply_to: int | None = None, thread_id: int | None = None) -> JSON:
-        """Inject a sticker, photo, voice, document, location, video_note or contact message from a user."""
+                   reply_to: int | None = None, thread_id: int | None = None, latitude: float = 51.4344,
+                   longitude: float = 6.7623, emoji: str = "👍") -> JSON:
+        """Inject a sticker (with `emoji`), photo, voice, audio, document, location (at `latitude`, `longitude`;
+        by default Duisburg's centre), video_note or contact message from a user."""
         sender, ids = self._sender(chat_id, user), self._file(None)
         media = {
-            "sticker": sticker(ids, "👍"),
+            "sticker": sticker(ids, emoji),
             "photo": photo(ids),
             "voice": {**ids, "duration": 3, "mime_type": "audio/ogg"},
+            "audio": {**ids, "duration": 42, "mime_type": "audio/mpeg", "file_name": "nachricht.mp3"},
             "document": {**ids, "file_name": "dokument.pdf", "mime_type": "application/pdf"},
-            "location": {"latitude": 51.4344, "longitude": 6.7623},
+            "location": {"latitude": latitude, "longitude": longitude},
             "video_note": {**ids, "length": 240, "duration": 5},
             "contact": {"phone_number": "+49203123456", "first_name": sender["first_name"], "user_id": sender["id"]},
         }
@@ -568,6 +571,16 @@ class BotApiServer:
             if message is None or message["from"]["is_bot"]:
                 raise ValueError(f"no user message {message_id} in chat {chat_id}")
             message.update(text=new_text, edit_date=int(time.time()), **({"from": user} if user else {}))
+            return self._inject("edited_message", message)
+
+    def move_location(self, chat_id: int, message_id: int, latitude: float, longitude: float) -> JSON:
+        """Inject the edited_message update of a live location a user shares, moved to a new place."""
+        with self._lock:
+            message = self._messages.get(chat_id, {}).get(message_id)
+            if message is None or "location" not in message:
+                raise ValueError(f"no location message {message_id} in chat {chat_id}")
+            message["location"] = {"latitude": latitude, "longitude": longitude, "live_period": 900}
+            message["edit_date"] = int(time.time())
             return self._inject("edited_message", message)
 
     def press(self, chat_id: int, message_id: int, data: str, user: JSON | None = None) -> JSON:

@@ -386,3 +386,58 @@ def test_create_and_search_on_postgresql(postgres_url: str, monkeypatch) -> None
         assert len(_audit(engine, "pg-kurs")) == 1
     finally:
         engine.dispose()
+
+
+# --- topics -----------------------------------------------------------------------------------------------------
+def test_topics_are_edited_like_any_other_field_and_the_bot_finds_the_offer_by_topic(as_role, seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = seeded_engine
+    editor = as_role("editor")
+    page = editor.get("/offers/new").get_data(as_text=True)
+    assert "Themen" in page and "Deutsch- und andere Sprachkurse" in page and "Anerkennung ausländischer Abschlüsse" in page
+    response = editor.post("/offers/new", _form("sprachcafe-hochfeld", topics=["german", "jobs"], save="1"))
+    assert response.status_code == 302
+    edit = editor.get("/offers/sprachcafe-hochfeld").get_data(as_text=True)
+    checked = set(re.findall(r'<input checked id="topics-\d" name="topics" type="checkbox" value="([a-z]+)"', edit))
+    assert checked == {"german", "jobs"}, edit[edit.index('id="topics"'):][:900]
+    with Session(engine, future=True) as session:
+        assert "sprachcafe-hochfeld" in search(session, None, "hochfeld", "de", topic="german").keys
+        assert "sprachcafe-hochfeld" not in search(session, None, "hochfeld", "de", topic="computer").keys
+    (created,) = _audit(engine, "sprachcafe-hochfeld")
+    assert json.loads(created.after)["topics"] == "german, jobs"
+    # One topic less: one audit entry naming the field, and the bot no longer finds it for that topic.
+    assert editor.post("/offers/sprachcafe-hochfeld", _form("sprachcafe-hochfeld", topics=["german"], save="1")).status_code == 302
+    changed = _audit(engine, "sprachcafe-hochfeld")[-1]
+    assert (changed.action, json.loads(changed.before), json.loads(changed.after)) == (
+        "changed", {"topics": "german, jobs"}, {"topics": "german"})
+    with Session(engine, future=True) as session:
+        assert "sprachcafe-hochfeld" not in search(session, None, "hochfeld", "de", topic="jobs").keys
+
+
+def test_an_unknown_topic_is_refused_in_german_by_the_import_rules(as_role, seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = seeded_engine
+    offers = _count(engine)
+    response = as_role("editor").post("/offers/new", _form("kochkurs", topics=["german", "kochen"], save="1"))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and _marked(html) == {"topics"}
+    assert "unbekanntes Thema &#39;kochen&#39;" in html and "Es wurde nichts gespeichert" in html
+    assert _count(engine) == offers
+
+
+def test_the_list_shows_topics_and_filters_by_topic(as_role, seeded_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = seeded_engine
+    _store(engine, _row("anerkennung-real", topics="recognition"), _row("ohne-thema"))
+    client = as_role("viewer")
+
+    def keys(**params: str) -> set[str]:
+        response = client.get("/offers/", query_string=params)
+        assert response.status_code == 200
+        return _keys(response.get_data(as_text=True))
+
+    assert keys(topic="recognition") == {"anerkennung-real", "anerkennungsberatung-marxloh", "anerkennung-pflege-handwerk"}
+    assert keys(topic="recognition", example="no") == {"anerkennung-real"}
+    assert keys(topic="computer") == {"computerkurs-marxloh", "computerkurs-hochfeld"}
+    assert "ohne-thema" in keys(topic="cooking")  # not a filter option: ignored
+    html = client.get("/offers/", query_string={"topic": "recognition"}).get_data(as_text=True)
+    row = html[html.index("<code>anerkennung-pflege-handwerk</code>"):]
+    assert '<td data-label="Themen">Anerkennung, Ausbildung</td>' in row[:row.index("</tr>")]
+    assert '<option value="recognition" selected>Anerkennung</option>' in html

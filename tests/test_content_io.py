@@ -175,3 +175,54 @@ def test_database_check_lists_warnings(seeded_engine, capsys: pytest.CaptureFixt
     assert main(["content", "check"]) == 0
     out = capsys.readouterr().out
     assert "duplicate e-mail dgruening@eg-du.de" in out and "example" in out
+
+
+# --- topics: a column added after staff had spreadsheets ----------------------------------------------------
+def _topics(engine) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {row["key"]: row["topics"] for row in _snapshot(engine)["offers"]}
+
+
+@pytest.mark.parametrize("name", ["content.xlsx", "offers.csv"])
+def test_a_spreadsheet_without_the_topics_column_still_imports(seeded_engine, tmp_path: Path, name: str) -> None:
+    """A sheet from before offers had topics: it imports, the topics stored stay, a new offer has none."""
+    before = _topics(seeded_engine)
+    assert before["deutschkurs-marxloh-frauen"] == "german" and all(before.values())
+    path = tmp_path / name
+    tables = _snapshot(seeded_engine)
+    rows = [{k: v for k, v in row.items() if k != "topics"} for row in tables["offers"]]
+    rows[0]["title_tr"] = "Eski tablodan yeni başlık"
+    rows.append({**rows[1], "key": "neu-ohne-thema", "title_de": "Neu ohne Thema"})
+    if name.endswith(".csv"):
+        _write_rows(path, rows)
+    else:
+        write_tables(path, {"offers": rows})
+        book = load_workbook(path)
+        sheet = book["offers"]
+        header = [c.value for c in sheet[1]]
+        sheet.delete_cols(header.index("topics") + 1)  # the old sheet has no such column at all
+        book.save(path)
+        assert "topics" not in [c.value for c in load_workbook(path)["offers"][1]]
+    changes = _import(seeded_engine, path)
+    assert (changes.added["offers"], changes.changed["offers"], changes.removed["offers"]) == (1, 1, 0)
+    after = _topics(seeded_engine)
+    assert after.pop("neu-ohne-thema") == ""
+    assert after == before  # every stored topic kept
+    with Session(seeded_engine, future=True) as session:
+        assert session.scalar(select(Offer).where(Offer.key == rows[0]["key"])).text("tr").title == "Eski tablodan yeni başlık"
+    # An export writes the column again, and importing it changes nothing.
+    (tmp_path / "again").mkdir()
+    again = tmp_path / "again" / name
+    assert main(["content", "export", str(again)]) == 0
+    assert _import(seeded_engine, again).total == 0
+
+
+def test_topics_are_imported_and_an_unknown_topic_is_refused(seeded_engine, tmp_path: Path) -> None:
+    path, rows = _offers_csv(seeded_engine, tmp_path)
+    rows[0]["topics"] = "Computer; jobs"
+    _write_rows(path, rows)
+    assert _import(seeded_engine, path).changed["offers"] == 1
+    assert _topics(seeded_engine)[rows[0]["key"]] == "computer, jobs"
+    rows[1]["topics"] = "german, cooking"
+    _write_rows(path, rows)
+    _refused(seeded_engine, path, "offers.csv, row 3, field topics: unknown topic 'cooking' (known: german, computer, "
+                                  "application, internship, recognition, qualification, jobs)")

@@ -89,3 +89,23 @@ def test_conversation_language_defaults_to_german() -> None:
     assert language_of_tracker({"slots": {"language": "bg"}}) == "bg"
     assert language_of_tracker({"slots": {"language": None}}) == "de"
     assert language_of_tracker({}) == "de"
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "none_of_these"),
+    [
+        ("de", "Angebote in Hochfeld – Deutsch- und andere Sprachkurse; zuerst die für Frauen:", "Nichts davon"),
+        ("tr", "Hochfeld semtinde imkânlar – Almanca ve diğer dil kursları; önce kadınlar için olanlar:", "Hiçbiri"),
+        ("bg", "Предложения в Hochfeld – курсове по немски и други езици; първо тези за жени:", "Нищо от тези"),
+        ("ro", "Oferte în Hochfeld – cursuri de germană și de alte limbi; întâi cele pentru femei:", "Niciuna dintre acestea"),
+    ],
+)
+def test_topic_headings_and_the_none_of_these_button(seeded_engine, language: str, heading: str, none_of_these: str) -> None:
+    arguments = {"district": "hochfeld", "other_district": "marxloh", "target_group": "women", "topic": "german"}
+    with Session(seeded_engine, future=True) as session:
+        assert render("utter_offers_found_topic_group", language, arguments, session)["text"] == heading
+        honest = render("utter_no_topic_offers_here", language, arguments, session)["text"]
+        assert "Hochfeld" in honest and "Marxloh" in honest and heading.split(" – ")[1].split(";")[0] in honest
+        buttons = render("utter_ask_target_group", language, {}, session)["buttons"]
+    assert [b["payload"] for b in buttons][-1] == '/inform{"target_group": "none"}' and len(buttons) == 7
+    assert buttons[-1]["title"] == none_of_these

@@ -9,17 +9,19 @@ from pathlib import Path
 import pytest
 import yaml
 
-from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS
+from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS, TOPICS
 from afa.nludata import load_examples
 from afa.settings import PROJECT_ROOT
 from afa.text import fold
 
 CONTRACT_INTENTS = {
     "greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help", "out_of_scope", "ask_offers", "inform",
-    "request_coach", "change_language", *(f"faq/{key}" for key in FAQ_KEYS),
+    "request_coach", "change_language", *(f"faq/{key}" for key in FAQ_KEYS), "ask_privacy", "request_deletion",
 }
-EXTENSIONS = {"more_offers"}  # beyond the design contract: the "more offers" button and what people type for it
-VALUES = {"target_group": set(TARGET_GROUPS), "district": set(DISTRICTS), "language": set(LANGUAGES)}
+# Beyond the design contract: the "more offers" button and what people type for it; a copy of one's data; legal and
+# administrative questions, which the bot never answers itself (issue 12).
+EXTENSIONS = {"more_offers", "request_data_copy", "legal_advice"}
+VALUES = {"target_group": set(TARGET_GROUPS), "district": set(DISTRICTS), "language": set(LANGUAGES), "topic": set(TOPICS)}
 EXAMPLES = load_examples(PROJECT_ROOT / "nlu_data")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, TextAreaField
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
-from afa import DISTRICTS, LANGUAGES, TARGET_GROUPS, audit
+from afa import DISTRICTS, LANGUAGES, TARGET_GROUPS, TOPICS, audit
 from afa.console.auth import actor
 from afa.console.i18n import _, _l
 from afa.console.problems import problem_texts
@@ -27,7 +27,7 @@ from afa.content.schema import KINDS
 from afa.content.store import offer_row, save_offer, set_offer_active
 from afa.content.tables import Row, Tables, Text, cell
 from afa.content.validation import validate_tables
-from afa.db import Offer, OfferDistrict, OfferLanguage, OfferTargetGroup, OfferText
+from afa.db import Offer, OfferDistrict, OfferLanguage, OfferTargetGroup, OfferText, OfferTopic
 from afa.i18n import S_
 from afa.offers import OfferDraft, render_card
 
@@ -49,10 +49,26 @@ TARGET_GROUP_SHORT = {
     "school_transition": S_("School to work"), "migrants": S_("Immigrants, refugees"),
 }
 LANGUAGE_LABELS = {"de": S_("German"), "tr": S_("Turkish"), "bg": S_("Bulgarian"), "ro": S_("Romanian")}
-LABELS = {"districts": DISTRICT_LABELS, "target_groups": TARGET_GROUP_SHORT, "languages": LANGUAGE_LABELS}
+# What kind of offer: the bot shows the topic a person asks for first ("Almanca kursu var mı?").
+TOPIC_LABELS = {
+    "german": S_("German and other language courses"),
+    "computer": S_("Computer and smartphone"),
+    "application": S_("Applications (CV, letters, interviews)"),
+    "internship": S_("Internships and trial work"),
+    "recognition": S_("Recognition of qualifications from abroad"),
+    "qualification": S_("Vocational training and retraining"),
+    "jobs": S_("Vacancies and job cafés"),
+}
+TOPIC_SHORT = {
+    "german": S_("Language courses"), "computer": S_("Computer"), "application": S_("Applications"),
+    "internship": S_("Internships"), "recognition": S_("Recognition"), "qualification": S_("Training"),
+    "jobs": S_("Jobs"),
+}
+LABELS = {"districts": DISTRICT_LABELS, "target_groups": TARGET_GROUP_SHORT, "languages": LANGUAGE_LABELS,
+          "topics": TOPIC_SHORT}
 assert tuple(DISTRICT_LABELS) == DISTRICTS and tuple(TARGET_GROUP_LABELS) == tuple(TARGET_GROUP_SHORT) == TARGET_GROUPS
-assert tuple(LANGUAGE_LABELS) == LANGUAGES
-LISTS = ("districts", "target_groups", "languages")
+assert tuple(LANGUAGE_LABELS) == LANGUAGES and tuple(TOPIC_LABELS) == tuple(TOPIC_SHORT) == TOPICS
+LISTS = ("districts", "target_groups", "languages", "topics")
 COLUMNS = KINDS["offers"]
 
 
@@ -80,6 +96,7 @@ class OfferForm(FlaskForm):
     districts = Checkboxes(_l("Districts"), choices=_choices(DISTRICT_LABELS))
     target_groups = Checkboxes(_l("Target groups"), choices=_choices(TARGET_GROUP_LABELS))
     languages = Checkboxes(_l("Languages spoken in the offer"), choices=_choices(LANGUAGE_LABELS))
+    topics = Checkboxes(_l("Topics"), choices=_choices(TOPIC_LABELS))
     contact_phone = StringField(_l("Phone"), render_kw={"maxlength": 64, "type": "tel"})
     contact_email = EmailField(_l("E-mail"), render_kw={"maxlength": 200})
     schedule = StringField(_l("Times"))
@@ -193,6 +210,7 @@ class Filters:
     q: str = ""
     district: str = ""
     group: str = ""
+    topic: str = ""
     language: str = ""
     active: str = ""
     example: str = ""
@@ -205,7 +223,7 @@ class Filters:
             return value if value in allowed else ""
 
         return cls(q=args.get("q", "").strip()[:200], district=one("district", DISTRICTS),
-                   group=one("group", TARGET_GROUPS), language=one("language", LANGUAGES),
+                   group=one("group", TARGET_GROUPS), topic=one("topic", TOPICS), language=one("language", LANGUAGES),
                    active=one("active", YES_NO), example=one("example", YES_NO), ended=one("ended", YES_NO))
 
     def params(self) -> dict[str, str]:
@@ -222,6 +240,7 @@ class Filters:
                                     titled))
         for value, table, column in ((self.district, OfferDistrict, OfferDistrict.district),
                                      (self.group, OfferTargetGroup, OfferTargetGroup.target_group),
+                                     (self.topic, OfferTopic, OfferTopic.topic),
                                      (self.language, OfferLanguage, OfferLanguage.language)):
             if value:
                 query = query.where(exists().where(table.offer_id == Offer.id, column == value))
@@ -247,6 +266,7 @@ class Line:
     districts: list[str]
     target_groups: list[str]
     languages: list[str]
+    topics: list[str]
 
 
 def _page(session: Session, filters: Filters, page: int, today: date) -> tuple[list[Line], int]:
@@ -265,12 +285,13 @@ def _page(session: Session, filters: Filters, page: int, today: date) -> tuple[l
     else:  # no search, or past the last page (where the window count is not there)
         total = session.scalar(filters.apply(select(func.count()).select_from(Offer), today)) or 0
     lines = {row.id: Line(row.key, row.title or "", row.provider, bool(row.example), bool(row.active),
-                          row.valid_until is not None and row.valid_until < today, [], [], [])
+                          row.valid_until is not None and row.valid_until < today, [], [], [], [])
              for row in found}
     if lines:
         for table, column, name in ((OfferDistrict, OfferDistrict.district, "districts"),
                                     (OfferTargetGroup, OfferTargetGroup.target_group, "target_groups"),
-                                    (OfferLanguage, OfferLanguage.language, "languages")):
+                                    (OfferLanguage, OfferLanguage.language, "languages"),
+                                    (OfferTopic, OfferTopic.topic, "topics")):
             order = list(LABELS[name])
             values = session.execute(select(table.offer_id, column).where(table.offer_id.in_(list(lines)))).all()
             for offer_id, value in sorted(values, key=lambda v: order.index(v[1]) if v[1] in order else len(order)):

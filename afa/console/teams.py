@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -273,6 +273,7 @@ def index():  # type: ignore[no-untyped-def]
 class TeamForm(FlaskForm):
     name = StringField(_l("Name"), validators=[Length(max=200)])
     timezone = StringField(_l("Time zone"), validators=[Length(max=64)])
+    area = TextAreaField(_l("Area of the district"), validators=[Length(max=20000)])
     submit = SubmitField(_l("Save"))
 
 
@@ -293,8 +294,10 @@ def team(district: str):  # type: ignore[no-untyped-def]
         days, ok = read_hours(request.form)
         if not form.validate_on_submit() or not ok:
             return _team_page(team, form, days, [], [_("Please check the marked office hours.")] if not ok else [], 400)
-        problems, changed = _save_team(s, team, name=form.name.data.strip(), timezone=form.timezone.data.strip(),
-                                       office_hours=schedule_text(days))
+        changes = {"name": form.name.data.strip(), "timezone": form.timezone.data.strip(), "office_hours": schedule_text(days)}
+        if "area" in request.form:  # a browser always sends the field; a post without it leaves the area as it is
+            changes["area"] = (form.area.data or "").strip()
+        problems, changed = _save_team(s, team, **changes)
         if problems:
             return _team_page(team, form, days, [], problems, 400)
     flash(_("Saved. The bot uses the new office hours from the next handover on.") if changed else _("Nothing changed."),

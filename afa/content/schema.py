@@ -14,8 +14,10 @@ from afa import LANGUAGES
 class Column:
     name: str
     type: str  # text, required, bool, int, decimal, date, dates, districts, target_groups, languages,
-    #            language, district, schedule, email, phone, key, timezone
+    #            language, district, schedule, email, phone, key, timezone, area, topics
     required: bool = False
+    # A sheet without this column (one written before the column existed) keeps what is stored for it.
+    kept_when_absent: bool = False
 
 
 def _per_language(prefix: str, type_: str = "text") -> tuple[Column, ...]:
@@ -31,6 +33,7 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("office_hours", "schedule"),
         Column("closed_days", "dates"),
         Column("timezone", "timezone"),
+        Column("area", "area"),  # the district's boundary, "lat, lon; lat, lon; ..." (afa.geo)
     ),
     "coaches": (
         Column("team", "district", True),
@@ -51,6 +54,7 @@ KINDS: dict[str, tuple[Column, ...]] = {
         Column("districts", "districts", True),
         Column("target_groups", "target_groups", True),
         Column("languages", "languages", True),
+        Column("topics", "topics", kept_when_absent=True),  # afa.TOPICS: what kind of offer (German course, ...)
         Column("contact_phone", "phone"),
         Column("contact_email", "email"),
         Column("schedule", "schedule"),

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from afa import DEFAULT_LANGUAGE, LANGUAGES
 from afa.content.schema import KEYS, KINDS, ORDER
 from afa.content.tables import cell
+from afa.content.validation import ABSENT, EMPTY, convert
 from afa.db import (
     Coach,
     Fact,
@@ -25,6 +26,7 @@ from afa.db import (
     OfferLanguage,
     OfferTargetGroup,
     OfferText,
+    OfferTopic,
     Team,
     utcnow,
 )
@@ -90,7 +92,7 @@ def _export_facts(session: Session) -> list[dict[str, Any]]:
 def team_values(t: Team) -> dict[str, Any]:
     """One team as a `teams` row (what an export writes and the console's form starts from)."""
     return {"district": t.district, "name": t.name, "telegram_chat_id": t.telegram_chat_id, "office_hours": t.office_hours,
-            "closed_days": t.closed_days, "timezone": t.timezone}
+            "closed_days": t.closed_days, "timezone": t.timezone, "area": t.area}
 
 
 def coach_values(team: Team, c: Coach) -> dict[str, Any]:
@@ -120,7 +122,7 @@ def _export_faq_examples(session: Session) -> list[dict[str, Any]]:
 
 
 def _export_offers(session: Session, key: str | None = None) -> list[dict[str, Any]]:
-    """All offers (or the one with `key`) as rows, read with five plain queries (thousands of offers: no ORM
+    """All offers (or the one with `key`) as rows, read with six plain queries (thousands of offers: no ORM
     objects needed)."""
     rows: dict[int, dict[str, Any]] = {}
     columns = [Offer.id, Offer.key, Offer.example, Offer.active, Offer.provider, Offer.address, Offer.contact_phone,
@@ -133,7 +135,7 @@ def _export_offers(session: Session, key: str | None = None) -> list[dict[str, A
             "key": o.key, "example": o.example, "active": o.active, "provider": o.provider, "address": o.address,
             "contact_phone": o.contact_phone, "contact_email": o.contact_email, "schedule": o.schedule,
             "cost": Decimal(o.cost_cents) / 100, "valid_from": o.valid_from, "valid_until": o.valid_until,
-            "districts": [], "target_groups": [], "languages": [],
+            "districts": [], "target_groups": [], "languages": [], "topics": [],
         }
 
     def only_these(query, table):  # type: ignore[no-untyped-def]
@@ -144,7 +146,8 @@ def _export_offers(session: Session, key: str | None = None) -> list[dict[str, A
         row[f"title_{t.language}"], row[f"summary_{t.language}"], row[f"details_{t.language}"] = t.title, t.summary, t.details
     for table, column, name in ((OfferDistrict, OfferDistrict.district, "districts"),
                                 (OfferTargetGroup, OfferTargetGroup.target_group, "target_groups"),
-                                (OfferLanguage, OfferLanguage.language, "languages")):
+                                (OfferLanguage, OfferLanguage.language, "languages"),
+                                (OfferTopic, OfferTopic.topic, "topics")):
         for offer_id, value in session.execute(only_these(select(table.offer_id, column), table).order_by(column)):
             rows[offer_id][name].append(value)
     return list(rows.values())
@@ -169,7 +172,7 @@ def export_tables(session: Session, kinds: tuple[str, ...] = ORDER) -> dict[str,
 # --- import: write validated records ------------------------------------------------------------------
 def _comparable(kind: str, row: dict[str, str]) -> dict[str, str]:
     """Lists compare as sets: 'hochfeld, marxloh' equals 'marxloh, hochfeld'."""
-    list_columns = {c.name for c in KINDS[kind] if c.type in ("districts", "target_groups", "languages", "dates")}
+    list_columns = {c.name for c in KINDS[kind] if c.type in ("districts", "target_groups", "languages", "topics", "dates")}
     return {k: (", ".join(sorted(x.strip() for x in v.split(","))) if k in list_columns and v else v) for k, v in row.items()}
 
 
@@ -182,6 +185,7 @@ def _write_team(session: Session, record: dict[str, Any], team: Team | None) -> 
     team.office_hours = record["office_hours"] or ""
     team.closed_days = ", ".join(d.isoformat() for d in record["closed_days"])
     team.timezone = record["timezone"] or DEFAULTS["timezone"]
+    team.area = record.get("area") or ""
     session.add(team)
     return team
 
@@ -216,6 +220,18 @@ def save_coach(session: Session, record: dict[str, Any], coach: Coach | None = N
     return coach
 
 
+def _keep_absent(kind: str, record: dict[str, Any], stored: dict[str, str] | None) -> dict[str, Any]:
+    """A column the input does not have (a sheet from before the column existed) keeps what is `stored` (the row
+    as an export writes it); a new row gets the column's empty value."""
+    absent = [c for c in KINDS[kind] if record.get(c.name) is ABSENT]
+    if not absent:
+        return record
+    kept = dict(record)
+    for column in absent:
+        kept[column.name] = convert(column, stored[column.name]) if stored else EMPTY.get(column.type, "")
+    return kept
+
+
 def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dry_run: bool = False) -> Changes:
     """Make the database hold exactly `records` for each kind they contain; return what changed."""
     changes = Changes()
@@ -225,6 +241,7 @@ def apply_records(session: Session, records: dict[str, list[dict[str, Any]]], dr
         current = {_key(kind, row): row for row in export_tables(session, (kind,))[kind]}
         wanted, rows = {}, {}
         for record in records[kind]:
+            record = _keep_absent(kind, record, current.get(tuple(cell(record[k]).casefold() for k in KEYS[kind])))
             row = canonical(kind, record)
             wanted[_key(kind, row)], rows[_key(kind, row)] = record, row
         added = [k for k in wanted if k not in current]
@@ -341,6 +358,7 @@ def save_offer(session: Session, record: dict[str, Any]) -> tuple[dict[str, str]
     caller's transaction); returns the offer before (None if new) and after, as comparable export strings."""
     key = record["key"]
     current = offer_row(session, key)
+    record = _keep_absent("offers", record, current)
     before = _comparable("offers", current) if current is not None else None
     after = _comparable("offers", canonical("offers", record))
     if before != after:
@@ -378,7 +396,8 @@ def _apply_offers(session: Session, wanted: dict, upsert: list, removed: list) -
     ])
     for table, column, name in ((OfferDistrict, "district", "districts"),
                                 (OfferTargetGroup, "target_group", "target_groups"),
-                                (OfferLanguage, "language", "languages")):
+                                (OfferLanguage, "language", "languages"),
+                                (OfferTopic, "topic", "topics")):
         values = [{"offer_id": ids[r["key"]], column: v} for r in records for v in r[name]]
         if values:
             session.execute(insert(table), values)

@@ -10,9 +10,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS
+from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS, TOPICS
 from afa.content.schema import KEYS, KINDS, Column
 from afa.content.tables import Invalid, Problem, Row, Tables, place
+from afa.geo import AreaError, format_area, parse_area
 from afa.i18n import S_
 from afa.schedule import ScheduleError, parse_schedule
 
@@ -23,7 +24,18 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 /()-]{4,}[0-9]$")
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 EMPTY: dict[str, Any] = {
     "bool": None, "int": None, "decimal": None, "date": None, "districts": [], "target_groups": [], "languages": [], "dates": [],
+    "topics": [],
 }
+
+
+class _Absent:
+    """The value of a `kept_when_absent` column the input does not have: the stored value stays (afa.content.store)."""
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = _Absent()
 _TRUE, _FALSE = {"true", "yes", "ja", "1", "x", "wahr"}, {"false", "no", "nein", "0", "", "falsch"}
 
 
@@ -54,6 +66,7 @@ _UNKNOWN = {
     "district": S_("unknown district {values} (known: {known})"),
     "target group": S_("unknown target group {values} (known: {known})"),
     "language": S_("unknown language {values} (known: {known})"),
+    "topic": S_("unknown topic {values} (known: {known})"),
 }
 
 
@@ -110,6 +123,8 @@ def convert(column: Column, raw: str) -> Any:
         return _list(value, TARGET_GROUPS, "target group")
     if kind == "languages":
         return _list(value, LANGUAGES, "language")
+    if kind == "topics":
+        return _list(value, TOPICS, "topic")
     if kind == "language":
         return _list(value, LANGUAGES, "language")[0]
     if kind == "schedule":
@@ -130,6 +145,11 @@ def convert(column: Column, raw: str) -> Any:
         if not _KEY.match(value):
             raise Invalid(S_("keys use lower-case letters, digits, '-' and '_': {value!r}"), value=value)
         return value
+    if kind == "area":
+        try:
+            return format_area(parse_area(value))
+        except AreaError as exc:
+            raise Invalid(exc.message, **exc.params) from None
     if kind == "timezone":
         try:
             ZoneInfo(value)
@@ -153,6 +173,9 @@ def validate_tables(tables: Tables, existing_teams: set[str] = frozenset()) -> V
             record: dict[str, Any] = {}
             ok = True
             for column in KINDS[kind]:
+                if column.kept_when_absent and column.name not in row.values:
+                    record[column.name] = ABSENT
+                    continue
                 try:
                     record[column.name] = convert(column, row.values.get(column.name, ""))
                 except Invalid as exc:

@@ -1,0 +1,334 @@
+"""Two things in one message, and legal questions the bot never answers itself (issue 12, points 4 and 5).
+
+- The splitter of `afa.nlu.multi` (pure text), and its reading with the trained model's own classifiers, loaded the
+  way Rasa loads the component (from the model's graph schema, nothing trained again).
+- Over the REST channel (the session's Rasa and action server): a greeting with a question gets the answer; two
+  questions get both answers in order; `/model/parse` still names one top intent, plus `second`; single questions
+  behave as before; legal questions get the honest answer with the coach button and are kept for review, or an
+  offer of the topic they name, never an FAQ answer.
+Texts are compared with the catalogues and the database, so a test proves the language and the content.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from afa.db import FaqAnswer, Offer, OfferTopic, UnansweredQuestion, make_engine
+from afa.i18n import gettext
+from afa.nlu.multi import Cutter, MultipleRequests, read
+from afa.privacy import pseudonym
+from afa.responses import BTN_COACH, RESPONSES
+from afa.settings import Settings
+from conftest import Bot, new_sender
+
+
+# --- the splitter ---------------------------------------------------------------------------------------------
+def pieces(text: str, language: str | None = None) -> list[list[str]]:
+    """Each sentence as its smallest pieces (where a cut may fall), leading conjunctions dropped."""
+    cutter = Cutter(text, language)
+    out = []
+    for sentence in cutter.sentences:
+        starts = [sentence.first, *sentence.cuts]
+        ends = [c - 1 for c in sentence.cuts] + [sentence.last]
+        out.append([cutter.text_of(a, b) for a, b in zip(starts, ends)])
+    return out
+
+
+def test_sentences_end_at_question_marks_and_sentence_ends() -> None:
+    assert pieces("unde vă găsesc? aveți un număr de telefon?", "ro") == [["unde vă găsesc"], ["aveți un număr de telefon"]]
+    assert pieces("Hallo. Wer finanziert das?Und wo seid ihr", "de") == [["Hallo"], ["Wer finanziert das"], ["wo seid ihr"]]
+    # no sentence end inside numbers, abbreviations or a phone number
+    assert pieces("Ist die 0203/99429-31 noch aktuell, z.B. für Marxloh", "de") == [
+        ["Ist die 0203/99429-31 noch aktuell", "z.B. für Marxloh"]]
+    assert pieces("Kurs am 28.02. um 9.30 Uhr, Nr. 5", "de") == [["Kurs am 28.02. um 9.30 Uhr", "Nr. 5"]]
+
+
+def test_cuts_at_commas_emoji_and_the_languages_conjunctions() -> None:
+    assert pieces("Wer finanziert das und in welchen Stadtteilen seid ihr?", "de") == [
+        ["Wer finanziert das", "in welchen Stadtteilen seid ihr"]]
+    assert pieces("zdravei, kade se namirate", "bg") == [["zdravei", "kade se namirate"]]
+    assert pieces("Merhaba 👋 proje ne zaman başladı ve kim ödüyor", "tr") == [
+        ["Merhaba", "proje ne zaman başladı", "kim ödüyor"]]
+    assert pieces("cine finanțează proiectul și unde sunteți", "ro") == [["cine finanțează proiectul", "unde sunteți"]]
+    assert pieces("Кой финансира проекта и къде сте", "bg") == [["Кой финансира проекта", "къде сте"]]
+
+
+def test_no_cut_where_the_word_is_no_conjunction_in_that_language_or_starts_a_clause() -> None:
+    # Bulgarian "si" (си) is a pronoun, Romanian "si" (și) a conjunction
+    assert pieces("kak da si vzema Termin", "bg") == [["kak da si vzema Termin"]]
+    assert pieces("kak da si vzema Termin", "ro") == [["kak da", "vzema Termin"]]
+    # a subordinate clause belongs to the same request
+    assert pieces("Kann ich mitmachen, wenn ich Bürgergeld bekomme?", "de") == [["Kann ich mitmachen, wenn ich Bürgergeld bekomme"]]
+    assert pieces("Мога ли да участвам, ако нямам документи?", "bg") == [["Мога ли да участвам, ако нямам документи"]]
+    assert pieces("pot participa, dacă nu am acte?", "ro") == [["pot participa, dacă nu am acte"]]
+
+
+def test_an_unknown_language_cuts_at_every_languages_conjunctions() -> None:
+    assert pieces("wer finanziert das und wo seid ihr") == [["wer finanziert das", "wo seid ihr"]]
+    assert pieces("kim finanse ediyor ve neredesiniz") == [["kim finanse ediyor", "neredesiniz"]]
+
+
+def test_a_message_of_one_word_is_never_read_as_parts() -> None:
+    assert read("Hallo", lambda texts: pytest.fail("nothing to classify")).parts == ()
+    assert read("", lambda texts: pytest.fail("nothing to classify")).parts == ()
+
+
+# --- the reading with the model's own classifiers --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def component(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[MultipleRequests]:
+    """The component as Rasa creates it from the trained model: its classifiers come from the model's storage."""
+    from rasa.engine.graph import ExecutionContext
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    storage, metadata = LocalModelStorage.from_model_archive(tmp_path_factory.mktemp("model"), trained_model)
+    context = ExecutionContext(graph_schema=metadata.predict_schema, model_id=metadata.model_id)
+    nodes = [n for n in metadata.predict_schema.nodes.values() if n.uses is MultipleRequests]
+    assert len(nodes) == 1 and nodes[0].resource is None  # not trainable: nothing of its own in the model
+    yield MultipleRequests.create(nodes[0].config, storage, Resource("multiple_requests"), context)
+
+
+def labels(component: MultipleRequests, text: str, language: str) -> list[str]:
+    assert component._classify is not None
+    return [p.label for p in read(text, component._classify, component._settings, language).requests]
+
+
+def test_two_questions_are_read_in_order(component: MultipleRequests) -> None:
+    assert labels(component, "Wer finanziert das und in welchen Stadtteilen seid ihr?", "de") == ["faq/funding", "faq/districts"]
+    assert labels(component, "cine finanțează proiectul? și în ce cartiere lucrați?", "ro") == ["faq/funding", "faq/districts"]
+    assert labels(component, "Projeyi kim finanse ediyor? Ayrıca telefon numaranız nedir?", "tr") == ["faq/funding", "faq/contact"]
+    assert labels(component, "koi finansira proekta i kade se namirate", "bg") == ["faq/funding", "faq/contact"]
+
+
+def test_one_question_stays_one_request(component: MultipleRequests) -> None:
+    for text, language in [("Wer finanziert das Projekt?", "de"), ("Кой финансира проекта?", "bg"),
+                           ("Kann ich mitmachen, wenn ich Bürgergeld bekomme?", "de"),
+                           ("unde vă găsesc? aveți un număr de telefon?", "ro"),  # both answered by the contacts
+                           ("Almanca kursu arıyorum, kadınlar için", "tr")]:
+        assert len(labels(component, text, language)) <= 1, text
+
+
+def test_a_greeting_is_a_courtesy_beside_the_request(component: MultipleRequests) -> None:
+    assert component._classify is not None
+    reading = read("zdravei kade se namirate", component._classify, component._settings, "bg")
+    assert reading.courtesy == ["greet"] and [p.label for p in reading.requests] == ["faq/contact"]
+    reading = read("Danke! Und wo finde ich euch?", component._classify, component._settings, "de")
+    assert reading.courtesy == ["thank"] and [p.label for p in reading.requests] == ["faq/contact"]
+    reading = read("Entschuldigung, wer finanziert das?", component._classify, component._settings, "de")
+    assert reading.courtesy == ["apology"] and [p.label for p in reading.requests] == ["faq/funding"]
+
+
+# --- over the REST channel ---------------------------------------------------------------------------------------
+def said(language: str, response: str) -> str:
+    return gettext(language, RESPONSES[response].text)
+
+
+def faq_answers(bot: Bot, language: str) -> dict[str, str]:
+    """The stored FAQ answers in `language` (their first line, which never holds a placeholder)."""
+    engine = make_engine(bot.settings.database_url)
+    with Session(engine, future=True) as session:
+        rows = session.execute(select(FaqAnswer.key, FaqAnswer.text).where(FaqAnswer.language == language)).all()
+    engine.dispose()
+    return {key: text.split("\n")[0].split("{")[0].strip() for key, text in rows}
+
+
+def position(replies: list[dict[str, Any]], fragment: str) -> int:
+    """The index of the first reply containing `fragment` (fails if none does)."""
+    found = [i for i, r in enumerate(replies) if fragment in (r.get("text") or "")]
+    assert found, (fragment, [r.get("text") for r in replies])
+    return found[0]
+
+
+def answers_in(replies: list[dict[str, Any]], answers: dict[str, str]) -> list[str]:
+    """The FAQ keys whose answers are in the replies, in the order given."""
+    keys = []
+    for reply in replies:
+        keys += [key for key, first_line in answers.items() if first_line and first_line in (reply.get("text") or "")]
+    return keys
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("text", "language", "key"),
+    [
+        ("zdravei, kade se namirate", "bg", "contact"),  # Latin-script Bulgarian: today it gets only the greeting
+        ("здрасти, къде се намирате", "bg", "contact"),
+        ("Merhaba, bu projeyi kim finanse ediyor acaba?", "tr", "funding"),
+        ("selam kolay gelsin telefon numaranız ne", "tr", "contact"),
+        ("Danke! Und wo finde ich euch?", "de", "contact"),
+    ],
+)
+def test_a_greeting_with_a_question_gets_the_answer(bot: Bot, text: str, language: str, key: str) -> None:
+    sender = new_sender()
+    replies = bot.say(sender, text)
+    assert answers_in(replies, faq_answers(bot, language)) == [key]
+    assert said(language, "utter_greet") not in "\n".join(r.get("text") or "" for r in replies)
+    assert bot.slots(sender)["language"] == language
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("text", "language", "keys"),
+    [
+        ("Wer finanziert das und in welchen Stadtteilen seid ihr?", "de", ["funding", "districts"]),
+        ("cine finanțează proiectul? și în ce cartiere lucrați?", "ro", ["funding", "districts"]),
+        ("în ce cartiere lucrați și cine finanțează proiectul?", "ro", ["districts", "funding"]),
+        ("Кой финансира проекта? А колко време продължи проектът?", "bg", ["funding", "project_period"]),
+        ("koi finansira proekta i kade se namirate", "bg", ["funding", "contact"]),
+        ("proje ne zaman başladı ve telefon numaranız ne", "tr", ["project_period", "contact"]),
+    ],
+)
+def test_two_questions_get_both_answers_in_order(bot: Bot, text: str, language: str, keys: list[str]) -> None:
+    replies = bot.say(new_sender(), text)
+    assert answers_in(replies, faq_answers(bot, language)) == keys
+
+
+@pytest.mark.server
+def test_two_questions_with_one_answer_get_it_once(bot: Bot) -> None:
+    """Where are you and your phone number: in the training data both are the contacts, which hold the phones."""
+    replies = bot.say(new_sender(), "unde vă găsesc? aveți un număr de telefon?")
+    assert answers_in(replies, faq_answers(bot, "ro")) == ["contact"]
+    assert sum("0203/99429-31" in (r.get("text") or "") for r in replies) == 1
+
+
+@pytest.mark.server
+def test_an_faq_and_the_offer_finder_in_one_message(bot: Bot) -> None:
+    replies = bot.say(new_sender(), "Wer finanziert das Projekt? Und gibt es Deutschkurse in Marxloh?")
+    funding = position(replies, "Europäischen Sozialfonds")
+    cards = [i for i, r in enumerate(replies) if "📍" in (r.get("text") or "")]
+    assert cards and funding < cards[0]
+
+
+@pytest.mark.server
+def test_parse_names_one_top_intent_and_the_second_request(bot: Bot) -> None:
+    parsed = bot.parse("Wer finanziert das und in welchen Stadtteilen seid ihr?")
+    assert parsed["intent"]["name"] == "faq"
+    assert parsed["intent"]["full_retrieval_intent_name"] == "faq/funding"
+    assert parsed["response_selector"]["faq"]["response"]["intent_response_key"] == "faq/funding"
+    assert parsed["intent_ranking"][0]["name"] == "faq"
+    second = parsed["second"]
+    assert second["intent"] == "faq" and second["response_key"] == "faq/districts" and second["confidence"] >= 0.3
+    assert "Stadtteilen" in second["text"]
+    parsed = bot.parse("Bist du ein Mensch? Wo finde ich euch?")
+    assert parsed["intent"]["name"] == "bot_challenge"
+    assert parsed["second"]["response_key"] == "faq/contact"
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("text", "intent", "key"),
+    [
+        ("Wer finanziert das Projekt?", "faq", "faq/funding"),
+        ("Кой финансира проекта?", "faq", "faq/funding"),
+        ("Hallo", "greet", None),
+        ("zdraveite", "greet", None),
+        ("iş arıyorum, kurs var mı?", "ask_offers", None),
+        ("teşekkürler", "thank", None),
+        ("wie wird das wetter morgen", "out_of_scope", None),
+    ],
+)
+def test_single_requests_are_parsed_as_before(bot: Bot, text: str, intent: str, key: str | None) -> None:
+    parsed = bot.parse(text)
+    assert parsed["intent"]["name"] == intent
+    if key:
+        assert parsed["response_selector"]["faq"]["response"]["intent_response_key"] == key
+    assert "second" not in parsed and "courtesy" not in parsed
+
+
+@pytest.mark.server
+def test_after_two_questions_a_single_question_gets_one_answer(bot: Bot) -> None:
+    sender = new_sender()
+    replies = bot.say(sender, "Projeyi kim finanse ediyor ve hangi semtlerde çalışıyorsunuz?")
+    assert answers_in(replies, faq_answers(bot, "tr")) == ["funding", "districts"]
+    assert bot.slots(sender)["two_requests"] is True
+    replies = bot.say(sender, "Projeyi kim finanse ediyor?")
+    assert answers_in(replies, faq_answers(bot, "tr")) == ["funding"]
+    assert bot.slots(sender)["two_requests"] is False
+
+
+# --- legal and administrative questions --------------------------------------------------------------------------
+def stored(bot: Bot, sender: str) -> list[UnansweredQuestion]:
+    engine = make_engine(bot.settings.database_url)
+    with Session(engine, future=True) as session:
+        rows = list(session.scalars(select(UnansweredQuestion).where(
+            UnansweredQuestion.conversation_key == pseudonym(sender, Settings()))))
+        session.expunge_all()
+    engine.dispose()
+    return rows
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Wie viel Bürgergeld bekomme ich im Monat, wenn ich allein lebe?", "de"),
+        ("Muss das Jobcenter meine Wohnung bezahlen?", "de"),
+        ("колко пари ще ми дава Jobcenter, ако съм сама с две деца?", "bg"),
+        ("imam li pravo na zdravna osigurovka ako rabotq minijob", "bg"),
+        ("Kızım için kreş yeri alma hakkım var mı?", "tr"),
+        ("Îmi prelungește primăria permisul de ședere dacă lucrez?", "ro"),
+    ],
+)
+def test_a_legal_question_gets_the_honest_answer_the_coach_and_is_kept_for_review(
+    bot: Bot, text: str, language: str
+) -> None:
+    sender = new_sender()
+    replies = bot.say(sender, text, language_code=language)
+    assert bot.parse(text)["intent"]["name"] == "legal_advice"
+    honest = [r for r in replies if r.get("text") == said(language, "utter_legal_advice")]
+    assert len(honest) == 1
+    assert [b["payload"] for b in honest[0]["buttons"]] == [BTN_COACH.payload]
+    assert honest[0]["buttons"][0]["title"] == gettext(language, BTN_COACH.title)
+    assert answers_in(replies, faq_answers(bot, language)) == []  # never an FAQ answer
+    assert [(q.text, q.language, q.intent_guess) for q in stored(bot, sender)] == [(text, language, "legal_advice")]
+
+
+def recognition_offers(bot: Bot, language: str) -> set[str]:
+    """Titles (in `language`) of the active offers with the topic `recognition`."""
+    engine = make_engine(bot.settings.database_url)
+    with Session(engine, future=True) as session:
+        offers = session.scalars(
+            select(Offer).join(OfferTopic, OfferTopic.offer_id == Offer.id)
+            .where(OfferTopic.topic == "recognition", Offer.active.is_(True))
+        ).all()
+        titles = {o.text(language).title for o in offers}
+    engine.dispose()
+    return titles
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Wird mein Abschluss als Krankenpfleger aus Rumänien hier anerkannt?", "de"),
+        ("Ще признаят ли дипломата ми за медицинска сестра в Германия?", "bg"),
+    ],
+)
+def test_a_legal_question_on_recognition_shows_a_recognition_offer(bot: Bot, text: str, language: str) -> None:
+    titles = recognition_offers(bot, language)
+    assert titles  # the example content has recognition counselling in both districts
+    sender = new_sender()
+    replies = bot.say(sender, text)
+    assert bot.parse(text)["intent"]["name"] == "legal_advice"
+    intro = position(replies, said(language, "utter_legal_offers"))
+    cards = [r["text"].split("\n")[0] for r in replies if "📍" in (r.get("text") or "")]
+    assert cards and set(cards) <= titles
+    assert intro < position(replies, cards[0])
+    coach = [r for r in replies if r.get("text") == said(language, "utter_legal_offers_end")]
+    assert coach and [b["payload"] for b in coach[0]["buttons"]] == [BTN_COACH.payload]
+    assert answers_in(replies, faq_answers(bot, language)) == []
+    assert stored(bot, sender) == []  # answered with an offer: nothing for review
+
+
+@pytest.mark.server
+def test_a_legal_question_beside_an_faq_question(bot: Bot) -> None:
+    sender = new_sender()
+    replies = bot.say(sender, "Wer finanziert das Projekt und wie viel Bürgergeld bekomme ich?")
+    assert position(replies, "Europäischen Sozialfonds") < position(replies, said("de", "utter_legal_advice"))
+    rows = stored(bot, sender)
+    assert len(rows) == 1 and rows[0].intent_guess == "legal_advice" and "Bürgergeld" in rows[0].text
+    assert "finanziert" not in rows[0].text  # the legal question in its own words
