@@ -27,7 +27,10 @@ from afa.training import _escape
 REVIEW_COLUMNS = ("id", "date", "language", "text", "best_guess", "confidence", "label")
 REQUIRED_COLUMNS = ("id", "language", "text", "label")  # the others only help the reviewer
 INTENTS = ("greet", "goodbye", "thank", "affirm", "deny", "bot_challenge", "help", "out_of_scope", "ask_offers",
-           "inform", "request_coach", "change_language", "more_offers")  # domain.yml's; `faq` only as faq/<key>
+           "inform", "request_coach", "change_language", "more_offers", "ask_privacy", "request_deletion",
+           "request_data_copy", "legal_advice")  # domain.yml's; `faq` only as faq/<key>
+# Intents only buttons send (no training examples): nobody types them, so they are no label for a question.
+BUTTON_INTENTS = ("confirm_deletion", "cancel_deletion", "feedback")
 IGNORE = "ignore"
 HEADER = "# Examples labelled in the staff review of unanswered questions (afa/review.py); edit freely.\n"
 _FORMULA = ("=", "+", "-", "@")  # a spreadsheet runs a cell starting with these: user text must never do that

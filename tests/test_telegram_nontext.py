@@ -14,9 +14,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from afa.content.queries import TEAM_HEADING
-from afa.db import Handover, Team, UnansweredQuestion, make_engine, utcnow
+from afa.db import Coach, Handover, Team, UnansweredQuestion, make_engine, utcnow
 from afa.i18n import gettext, language_name
-from afa.responses import BTN_COACH, EMOJI_ONLY, RESPONSES
+from afa.responses import BTN_COACH, EMOJI_ONLY, PRIVACY_NOTICE, RESPONSES
 from bot import texts
 from tests.conftest import COACHES, HOCHFELD_GROUP, MARXLOH_GROUP, everything_in, new_sender
 from tests.telegram_user import Person, card_for, handover_id, settle
@@ -56,6 +56,15 @@ def _set_languages(bot, languages: dict[str, str]) -> None:  # type: ignore[no-u
             for coach in team.coaches:
                 coach.languages = languages.get(coach.name, "")
     engine.dispose()
+
+
+def _accounts(bot) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Coach name → linked Telegram account, for the coaches that have one."""
+    engine = _engine(bot)
+    with Session(engine, future=True) as session:
+        linked = {c.name: c.telegram_user_id for c in session.scalars(select(Coach)) if c.telegram_user_id}
+    engine.dispose()
+    return linked
 
 
 def _unanswered(bot) -> int:  # type: ignore[no-untyped-def]
@@ -180,7 +189,9 @@ def test_emoji_only_over_the_rest_channel_is_answered_and_not_stored(bot, langua
     sender = new_sender()
     before = _unanswered(bot)
     replies = bot.say(sender, emoji, language_code=language)
-    assert [r.get("text") for r in replies] == [gettext(language, FRIENDLY)]
+    # the friendly answer; on a first contact the privacy notice follows it, as after any first reply
+    assert [r.get("text") for r in replies][0] == gettext(language, FRIENDLY)
+    assert [r.get("text") for r in replies][1:] == [gettext(language, RESPONSES[PRIVACY_NOTICE].text, days=90, handover_days=180)]
     assert _unanswered(bot) == before
     # a question the bot cannot answer is still kept for review (the check above can fail)
     unknown = {"ro": "Cât costă un bilet de tren până la Köln?", "bg": "Какво ще бъде времето в Кьолн утре?",
@@ -230,8 +241,13 @@ def test_the_card_names_the_coaches_who_speak_the_users_language_and_reminders_n
         reminder = next(m for m in reminder if f"#{hid} " in m.text)
         assert reminder.text.startswith("Karen Dietrich und Ercan Idik: ")
         assert reminder.message.get("message_thread_id") == card.message.get("message_thread_id")
+        # every speaker with a linked Telegram account is mentioned (another test may have linked Ercan Idik's)
+        accounts = _accounts(bot)
+        expected = [(start, len(name), accounts[name]) for start, name in ((0, "Karen Dietrich"), (19, "Ercan Idik"))
+                    if accounts.get(name)]
+        assert expected[0] == (0, len("Karen Dietrich"), COACHES["hochfeld"][0])
         mentions = [e for e in reminder.params.get("entities") or [] if e["type"] == "text_mention"]
-        assert [(e["offset"], e["length"], e["user"]["id"]) for e in mentions] == [(0, len("Karen Dietrich"), COACHES["hochfeld"][0])]
+        assert [(e["offset"], e["length"], e["user"]["id"]) for e in mentions] == expected
         # no Bulgarian speaker in Marxloh: the usual reminder, to everyone
         plain = api.wait_messages(MARXLOH_GROUP, after=groups[MARXLOH_GROUP], predicate=lambda m: f"#{hid_bg} " in m.text)
         plain = next(m for m in plain if f"#{hid_bg} " in m.text)

@@ -46,6 +46,10 @@ INTENT_LABELS = {
     "request_coach": S_("Wants to talk to a coach"),
     "change_language": S_("Wants another language"),
     "more_offers": S_("Wants to see more offers"),
+    "ask_privacy": S_("Asks what is stored about them"),
+    "request_deletion": S_("Wants their data deleted"),
+    "request_data_copy": S_("Wants a copy of their data"),
+    "legal_advice": S_("Legal or official question (Bürgergeld, residence, insurance)"),
     "faq": S_("Question about the programme"),
     "nlu_fallback": S_("Not understood"),
 }
