@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy bench-console extract clean
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy bench-console bench-reach extract clean
 
 # --- set-up -------------------------------------------------------------------------------------------
 $(BIN)/python:
@@ -79,3 +79,9 @@ bench-privacy: db
 
 bench-console: db
 	$(BIN)/python bench/console.py
+
+# Reach (issue 11): recording cost per turn, the dashboard over a year of counters, a flyer PDF.
+bench-reach: db
+	$(BIN)/python bench/reach_recording.py
+	$(BIN)/python bench/reach_dashboard.py
+	$(BIN)/python bench/flyer.py

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from afa.db import utcnow
 from afa.content import teams
 from afa.handover import office_hours, open_handover, summarise
+from afa.reach import record
 from actions.common import conversation_language, latest, session_scope
 
 
@@ -32,6 +33,7 @@ class ActionCoach(Action):
             dispatcher.utter_message(response="utter_ask_district_coach")
             return []
         from_telegram = (latest(tracker).get("metadata") or {}).get("channel") == "telegram"
+        dims = record.dimensions(tracker)
         with session_scope() as session:
             team = next(iter(teams(session, district)), None)
             if team is None or team.telegram_chat_id is None or not from_telegram:
@@ -44,8 +46,12 @@ class ActionCoach(Action):
                 conversation_language(tracker),
                 tracker.get_slot("target_group"),
                 summarise(tracker.events),
+                channel=dims.channel,
+                entry_point=dims.entry_point,
             )
             handover_id, hours = handover.id, office_hours(team)
+        if new:  # a coach request of the statistics: a handover was opened (not a repeated ask for the same one)
+            record.count("coach_request", dims)
         now = utcnow()
         if not new:
             dispatcher.utter_message(response="utter_handover_already_open", district=district)

@@ -7,8 +7,10 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from afa import TOPICS
 from afa.privacy import pseudonym
 from afa.questions import record_unanswered
+from afa.reach import record
 from afa.responses import EMOJI_ONLY
 from afa.settings import get_settings
 from afa.text import is_emoji_only
@@ -17,8 +19,23 @@ from actions.common import conversation_language, latest, session_scope
 logger = logging.getLogger(__name__)
 
 
+def unanswered_topic(message: dict[str, Any], guess: str | None) -> str:
+    """What an unanswered question was about, as a code: the offer topic it names, else the best guess (the FAQ key
+    for an FAQ guess), else ""."""
+    named = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "topic"]
+    topic = next((t for t in named if t in TOPICS), None)
+    if topic:
+        return topic
+    if guess == "faq":
+        selected = ((message.get("response_selector") or {}).get("faq") or {}).get("response") or {}
+        return record.topic_code(selected.get("intent_response_key")) or "faq"
+    return record.topic_code(guess or "")
+
+
 def keep_for_review(tracker: Tracker, text: str, language: str, guess: str | None, confidence: float | None) -> None:
-    """Store a question the bot did not answer itself for staff review, under the conversation's keyed pseudonym."""
+    """Store a question the bot did not answer itself for staff review, under the conversation's keyed pseudonym;
+    the reach statistics count it as unanswered (its topic code, never its words)."""
+    record.count("unanswered", record.dimensions(tracker), topic=unanswered_topic(latest(tracker), guess))
     try:
         with session_scope() as session:
             record_unanswered(

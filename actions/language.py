@@ -13,17 +13,44 @@ from afa import LANGUAGES
 from afa.i18n import normalise_language
 from afa.language import Detection, decide_language
 from afa.handover import remember_language
+from afa.reach import payloads, record
 from actions.common import latest, session_scope
 from actions.requests import two_requests_slot
 
 logger = logging.getLogger(__name__)
+ENTRY_POINT_SLOT = "entry_point"
+
+
+def deep_link(message: Dict[Text, Any]) -> str | None:
+    """The deep-link payload this message started with: Telegram's `/start PAYLOAD` (the front end's metadata), or
+    `/start PAYLOAD` typed on another channel (the parse result's `deep_link`, afa.nlu.components.SpecialInputs)."""
+    payload = (message.get("metadata") or {}).get("deep_link") or message.get("deep_link")
+    return str(payload) if payload else None
+
+
+def entry_point_slot(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The slot `entry_point`: what the conversation's reach statistics count under (afa.reach), set when a message
+    comes through a deep link: an active campaign entry point, else the plain district/language payload."""
+    payload = deep_link(latest(tracker))
+    link = payloads.parse(payload) if payload else None
+    if link is None or not link.payload:
+        return []
+    try:
+        with session_scope() as session:
+            value = record.entry_point_for(session, link)
+    except SQLAlchemyError:  # the campaign cannot be checked now: counted as the plain payload it names
+        logger.warning("could not look up a deep link's entry point")
+        value = "_".join(part for part in (link.district, link.language) if part)
+    if not value or value == tracker.get_slot(ENTRY_POINT_SLOT):
+        return []
+    return [SlotSet(ENTRY_POINT_SLOT, value)]
 
 
 def _requested_language(tracker: Tracker) -> str | None:
     """A language the user chose: the language buttons, "write in Turkish", or a deep link such as `hochfeld_ro`."""
     message = latest(tracker)
     chosen = (message.get("intent") or {}).get("name") == "change_language"
-    if not chosen and not (message.get("metadata") or {}).get("deep_link"):
+    if not chosen and not deep_link(message):
         return None
     for entity in message.get("entities") or []:
         if entity.get("entity") == "language" and entity.get("value") in LANGUAGES:
@@ -42,7 +69,7 @@ def _remember(conversation_id: str, language: str) -> None:
 
 class ActionDetectLanguage(Action):
     """Custom slot mapping run after every user message: fills `language` (and `language_locked`), and, being the
-    turn's one call to the action server, also `two_requests` (actions/requests.py)."""
+    turn's one call to the action server, also `two_requests` (actions/requests.py) and `entry_point`."""
 
     def name(self) -> Text:
         return "action_detect_language"
@@ -50,7 +77,7 @@ class ActionDetectLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        return self._language(tracker) + two_requests_slot(tracker)
+        return self._language(tracker) + two_requests_slot(tracker) + entry_point_slot(tracker)
 
     @staticmethod
     def _language(tracker: Tracker) -> List[Dict[Text, Any]]:

@@ -11,7 +11,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from afa import DISTRICTS, TARGET_GROUPS
 from afa.offers import Page, search
+from afa.reach import record
 from actions.common import conversation_language, latest, session_scope
+from actions.feedback import ask_helpful
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,9 @@ class ActionFindOffers(Action):
     - Neither a topic nor a group: the six group buttons and "none of these" (then the search uses no group).
     - A new question for offers that names no topic ("any other courses?") drops the topic of an earlier one.
     - A topic with nothing in the district: said so, with the topic's offers in the other district and a coach.
+
+    The reach statistics count a new search (not "more"), the offers shown and a search with nothing in the district;
+    after a new search's offers, one "did this help?" (actions/feedback.py).
     """
 
     def name(self) -> Text:
@@ -73,12 +78,21 @@ class ActionFindOffers(Action):
             dispatcher.utter_message(response="utter_temporarily_unavailable")
             return events
         searched = {"district": district, "topic": topic, "target_group": group}
+        dims, topic_code = record.dimensions(tracker), record.topic_code(topic or "")
+        new_search = page_number == 0
+        if new_search:
+            record.count("offer_search", dims, topic=topic_code)
         if page.total == 0:
+            if new_search:
+                record.count("offer_no_match", dims, topic=topic_code)
             if elsewhere is not None and elsewhere.keys:
                 dispatcher.utter_message(response="utter_no_topic_offers_here", other_district=other, **searched)
                 for key in elsewhere.keys:
                     dispatcher.utter_message(response="utter_offer", offer_key=key)
                 dispatcher.utter_message(response="utter_offers_elsewhere_end")
+                record.count("offers_shown", dims, topic=topic_code, n=len(elsewhere.keys))
+                if new_search:
+                    ask_helpful(dispatcher, tracker)
             elif topic:
                 dispatcher.utter_message(response="utter_no_topic_offers", other_district=other, **searched)
             else:
@@ -92,4 +106,7 @@ class ActionFindOffers(Action):
         for key in page.keys:
             dispatcher.utter_message(response="utter_offer", offer_key=key)
         dispatcher.utter_message(response="utter_offers_more" if page.has_more else "utter_offers_end")
+        record.count("offers_shown", dims, topic=topic_code, n=len(page.keys))
+        if new_search:
+            ask_helpful(dispatcher, tracker)
         return events + [SlotSet("offer_page", page_number)]

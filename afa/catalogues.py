@@ -28,7 +28,7 @@ EXTRACTION: dict[str, list[str]] = {
     DOMAIN: ["-k", "N_", "-k", "gettext:2", "--ignore-dirs", ".* ._ console", *_COMMON, "afa", "actions", "bot"],
     # _() and _l() in the console and its templates; S_() marks staff texts (also in content validation).
     CONSOLE_DOMAIN: ["--no-default-keywords", "-k", "_", "-k", "_l", "-k", "S_", *_COMMON,
-                     "afa/console", "afa/content", "afa/schedule.py", "afa/geo.py"],
+                     "afa/console", "afa/content", "afa/schedule.py", "afa/geo.py", "afa/reach"],
 }
 
 

@@ -214,6 +214,39 @@ def cmd_review_import(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reach_export(settings: Settings, args: argparse.Namespace) -> int:
+    """The dashboard's figures as .xlsx or .csv: exact, or with --public protected for reports outside the programme
+    (the console's export, the same columns). Bad input: a message and exit status 2, nothing written."""
+    from afa.reach.export import FORMATS, export_rows, write_export
+    from afa.reach.labels import english, translator
+    from afa.reach.report import build_report, known_entry_points, local_today, read_filters
+
+    path = Path(args.path)
+    if path.suffix.lower() not in FORMATS:
+        _print_errors([f"{path.name}: the format comes from the extension: use .xlsx or .csv"])
+        return 2
+    values = {"start": args.start, "end": args.end, "channel": args.channel, "language": args.language,
+              "district": args.district, "target_group": args.target_group, "entry_point": args.entry_point}
+    engine = _engine(settings)
+    with Session(engine, future=True) as session:
+        campaigns = known_entry_points(session)
+        filters, problems = read_filters(values, today=local_today(), entry_points=campaigns)
+        if filters is None:
+            _print_errors([problem.render(english) for problem in problems])
+            return 2
+        report = build_report(session, filters)
+    german = translator("de")  # the export is a document for reports: German, as the console writes it
+    rows = export_rows(report, public=args.public, t=german, campaigns=campaigns, today=local_today())
+    try:
+        write_export(path, rows, german)
+    except OSError as exc:
+        _print_errors([f"{path}: cannot be written ({exc.strerror or exc})"])
+        return 1
+    kind = "protected (figures under 5 and what would give them away replaced by x)" if args.public else "exact"
+    print(f"{len(rows) - 1} rows written to {path} ({kind}; {filters.start} to {filters.end})")
+    return 0
+
+
 def cmd_bot(settings: Settings, args: argparse.Namespace) -> int:
     """The Telegram front end alone (Rasa and the action server run elsewhere, e.g. `afa serve`)."""
     if not settings.telegram_token:
@@ -223,6 +256,35 @@ def cmd_bot(settings: Settings, args: argparse.Namespace) -> int:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token in every URL
     run(settings)
+    return 0
+
+
+def cmd_flyer(settings: Settings, args: argparse.Namespace) -> int:
+    """A QR code (.png, .svg) or a printable flyer (.pdf, --size a4|a6) for a deep-link payload. Bad input: a
+    message and exit status 2, nothing written."""
+    from afa.reach.flyer import FlyerError, material
+
+    path = Path(args.out)
+    kinds = {".pdf": args.size, ".png": "png", ".svg": "svg"}
+    if path.suffix.lower() not in kinds:
+        _print_errors([f"{path.name}: the format comes from the extension: use .pdf, .png or .svg"])
+        return 2
+    engine = _engine(settings)
+    with Session(engine, future=True) as session:
+        try:
+            made = material(session, settings, args.payload, kinds[path.suffix.lower()])
+        except FlyerError as exc:
+            _print_errors([str(exc)])
+            return 2
+    if made.inactive:
+        print(f"warning: the entry point {args.payload} is deactivated: its scans count under the plain "
+              "district/language payload", file=sys.stderr)
+    try:
+        path.write_bytes(made.data)
+    except OSError as exc:
+        _print_errors([f"{path}: cannot be written ({exc.strerror or exc})"])
+        return 1
+    print(f"{path} written ({len(made.data)} bytes)")
     return 0
 
 
@@ -378,6 +440,11 @@ def build_parser() -> argparse.ArgumentParser:
     console = sub.add_parser("console", help="run the staff console on 127.0.0.1:CONSOLE_PORT")
     console.add_argument("--quiet", action="store_true", help="do not print where it is (make run/serve print it)")
     console.set_defaults(func=cmd_console)
+    flyer = sub.add_parser("flyer", help="a QR code (.png, .svg) or printable flyer (.pdf) for a deep-link payload")
+    flyer.add_argument("payload", help="e.g. marxloh, hochfeld_tr, ro, or an entry point's marxloh_tr_c12")
+    flyer.add_argument("--out", required=True, help="the file to write; its extension says what: .pdf, .png, .svg")
+    flyer.add_argument("--size", choices=("a4", "a6"), default="a4", help="the flyer's page size (default: a4)")
+    flyer.set_defaults(func=cmd_flyer)
     staff = sub.add_parser("staff", help="staff console accounts").add_subparsers(dest="staff_command", required=True)
     add = staff.add_parser("add", help="create an account; prints a one-time link to choose the password")
     add.add_argument("email")
@@ -407,6 +474,20 @@ def build_parser() -> argparse.ArgumentParser:
     load = review.add_parser("import", help="append the labelled examples to nlu_data/<lang>/review.yml")
     load.add_argument("path")
     load.set_defaults(func=cmd_review_import)
+    reach = sub.add_parser("reach", help="anonymous reach statistics").add_subparsers(dest="reach_command",
+                                                                                       required=True)
+    reach_export = reach.add_parser("export", help="the dashboard's figures as .xlsx or .csv (by the extension)")
+    reach_export.add_argument("path")
+    reach_export.add_argument("--public", action="store_true",
+                              help="for reports outside the programme: every figure under 5 suppressed, and what "
+                                   "would give it away")
+    reach_export.add_argument("--from", dest="start", default="", metavar="DATE",
+                              help="first day (YYYY-MM-DD or DD.MM.YYYY; default: the last 12 weeks)")
+    reach_export.add_argument("--to", dest="end", default="", metavar="DATE", help="last day (default: today)")
+    for name in ("channel", "language", "district", "target-group", "entry-point"):
+        reach_export.add_argument(f"--{name}", dest=name.replace("-", "_"), default="",
+                                  help=f"only this {name.replace('-', ' ')} (a code, or a deep-link payload)")
+    reach_export.set_defaults(func=cmd_reach_export)
     return parser
 
 

@@ -241,6 +241,10 @@ class Handover(Base):
     group_chat_id = Column(BigInteger, nullable=True)
     card_message_id = Column(BigInteger, nullable=True)
     topic_id = Column(BigInteger, nullable=True)  # forum topic (message_thread_id) when the group has topics
+    # What the reach statistics count Accept and the end under (afa.reach): the channel and the campaign entry point
+    # (a deep-link payload) of the request. Codes only, nothing personal.
+    channel = Column(String(16), nullable=False, default="telegram", server_default="telegram")
+    entry_point = Column(String(64), nullable=False, default="", server_default="")
     team = relationship("Team", lazy="joined")  # cards and texts need the team after the session has ended
     messages = relationship(
         "RelayedMessage", back_populates="handover", order_by="RelayedMessage.id", cascade="all, delete-orphan"
@@ -327,3 +331,4 @@ def shared_engine(url: str) -> Engine:
 # The console's tables live in their own modules; importing them here puts them on `Base.metadata`, which
 # Alembic and the migration test compare with the database.
 from afa import audit, linking, staff, training_runs  # noqa: E402,F401  (after Base: they import it)
+from afa.reach import tables as _reach_tables  # noqa: E402,F401

@@ -62,9 +62,11 @@ def summarise(events: Iterable[dict[str, Any]]) -> str:
 
 
 def open_handover(
-    session: Session, conversation_id: str, team: Team, language: str, target_group: Optional[str], summary: str
+    session: Session, conversation_id: str, team: Team, language: str, target_group: Optional[str], summary: str,
+    channel: str = "telegram", entry_point: str = "",
 ) -> tuple[Handover, bool]:
-    """The conversation's open handover, or a new one in the team's queue; True when it is new."""
+    """The conversation's open handover, or a new one in the team's queue; True when it is new. `channel` and
+    `entry_point` are what the reach statistics count its Accept and end under."""
     existing = open_for(session, conversation_id)
     if existing is not None:
         return existing, False
@@ -75,6 +77,8 @@ def open_handover(
         target_group=target_group,
         summary=summary,
         group_chat_id=team.telegram_chat_id,
+        channel=channel,
+        entry_point=entry_point,
     )
     session.add(handover)
     session.flush()

@@ -36,6 +36,7 @@ from afa.db import (
     as_utc,
     utcnow,
 )
+from afa.reach import record as reach
 from afa.settings import Settings
 
 RASA_EVENTS = "events"  # the table of Rasa's SQL tracker store
@@ -89,7 +90,8 @@ def _redact_handovers(session: Session, handovers: list[Handover]) -> int:
 
 
 def erase_conversation(session: Session, conversation_id: str, settings: Settings) -> Erased:
-    """Everything held about one person, gone in one transaction (the caller's)."""
+    """Everything held about one person, gone in one transaction (the caller's). The reach statistics keep their
+    counters (anonymous, nothing to erase) and count the deletion."""
     erased = Erased()
     if _has_events_table(session):
         result = session.execute(text(f"DELETE FROM {RASA_EVENTS} WHERE sender_id = :id"), {"id": conversation_id})
@@ -105,6 +107,7 @@ def erase_conversation(session: Session, conversation_id: str, settings: Setting
     ):
         erased.counts[name] = session.execute(query.execution_options(synchronize_session=False)).rowcount
     session.flush()
+    reach.deletion(session)  # one more deletion today, no other dimension; commits (or rolls back) with the erasure
     return erased
 
 

@@ -68,6 +68,22 @@ BTN_CANCEL_HANDOVER = Button(N_("Cancel the request"), "/cancel_handover")
 
 EMOJI_ONLY = "utter_emoji_only"  # also what the Telegram front end answers to a sticker
 
+# "Did this help?" after offers were shown and after a coach ended a handover (the Telegram front end asks that one):
+# two buttons whose payloads Rasa answers (intent `feedback`, actions/feedback.py); counted in the reach statistics.
+ASK_HELPFUL = "utter_ask_helpful"
+HELPFUL_QUESTION = N_("Did this help you?")
+FEEDBACK_PREFIX = "/feedback"
+FEEDBACK_ABOUT = ("offers", "handover")
+
+
+def helpful_buttons(about: str) -> tuple[Button, Button]:
+    """Yes / No for "did this help?" about offers or a handover (compact payloads: Telegram allows 64 bytes)."""
+    return (
+        Button(N_("Yes, it helped"), FEEDBACK_PREFIX + '{"helpful":"yes","about":"%s"}' % about),
+        Button(N_("No, not really"), FEEDBACK_PREFIX + '{"helpful":"no","about":"%s"}' % about),
+    )
+
+
 # Privacy (GDPR art. 13 and 15-17: what, why, how long, who reads it; a copy; erasure), the same on every channel.
 # `/privacy`, `/delete` and `/mydata` are typed or pressed alike (afa.nlu.components.SpecialInputs).
 BTN_PRIVACY = Button(N_("Privacy"), "/privacy")
@@ -216,6 +232,11 @@ RESPONSES: dict[str, Response] = {
         )
     ),
     "utter_legal_offers_end": Response(N_("A coach can also help you personally."), (BTN_COACH,)),
+    ASK_HELPFUL: Response(HELPFUL_QUESTION, helpful_buttons("offers")),
+    "utter_feedback_thanks": Response(N_("Thank you for telling me!")),
+    "utter_feedback_no": Response(
+        N_("Thank you for telling me. The team uses it to get better. A coach can help you personally."), (BTN_COACH,)
+    ),
     # Privacy: the notice after the first reply (afa.policies), the full text, erasure after a confirmation.
     PRIVACY_NOTICE: Response(
         N_(

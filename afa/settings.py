@@ -77,6 +77,8 @@ class Settings:
     upload_max_mb: float = field(default_factory=lambda: float(_env("AFA_UPLOAD_MAX_MB", "20")))
     # The bot's @username (without @), for the group and coach links the console shows (t.me/<bot>?startgroup=…).
     telegram_bot_username: str = field(default_factory=lambda: _env("TELEGRAM_BOT_USERNAME", "").lstrip("@"))
+    # The web chat's public address (https://...), printed on flyers beside the Telegram link; empty: none yet.
+    webchat_public_url: str = field(default_factory=lambda: _env("WEBCHAT_PUBLIC_URL", ""))
 
     @property
     def console_base_url(self) -> str:

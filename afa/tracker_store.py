@@ -14,6 +14,9 @@ channel answers once the turn is saved.
 - `ProcessTrackerStore` (AFA_TRACKER_STORE=memory): Rasa's in-memory store, shared by every agent the process
   creates (Rasa builds a new agent, and with it a new tracker store, for every model loaded through `PUT /model`,
   which `afa train` uses); an erasure also drops the conversation from memory.
+
+Both also count the anonymous reach statistics of each turn (messages, conversations started and returning) as
+they save it (afa.reach.conversations): they know which events are the turn's, and they see every channel.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from afa.db import shared_engine
 from afa.privacy import ERASURE_SLOT, erase_conversation, pseudonym
+from afa.reach.conversations import loaded, observe_turn
 from afa.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -55,7 +59,14 @@ def erase_if_requested(tracker: DialogueStateTracker) -> bool:
 class ErasingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore (configured exactly like it) that erases a conversation after saving its last turn."""
 
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return loaded(await super().retrieve(sender_id))
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        return loaded(await super().retrieve_full_tracker(conversation_id))
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        observe_turn(tracker)  # first: counted even when the database is away and Rasa saves elsewhere
         await super().save(tracker)
         erase_if_requested(tracker)
 
@@ -68,7 +79,14 @@ class ProcessTrackerStore(InMemoryTrackerStore):
         super().__init__(domain, event_broker, **kwargs)
         self.store = _CONVERSATIONS
 
+    async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        return loaded(await super().retrieve(sender_id))
+
+    async def retrieve_full_tracker(self, conversation_id: Text) -> Optional[DialogueStateTracker]:
+        return loaded(await super().retrieve_full_tracker(conversation_id))
+
     async def save(self, tracker: DialogueStateTracker) -> None:
+        observe_turn(tracker)
         await super().save(tracker)
         if erase_if_requested(tracker):
             self.store.pop(tracker.sender_id, None)  # nothing left in Rasa either

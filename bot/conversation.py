@@ -4,7 +4,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from typing import Any, Optional
 
@@ -18,6 +17,7 @@ from afa.geo import district_at
 from afa.handover import open_for
 from afa.i18n import gettext
 from afa.privacy import pseudonym
+from afa.reach.payloads import parse
 from afa.responses import BTN_COACH, EMOJI_ONLY, RESPONSES, Button
 from bot import privacy, texts
 from bot.handover import cancel_by_user, on_accept, post_card, relay_from_user
@@ -27,14 +27,16 @@ from bot.replies import MAX_TEXT, button_title, split_text
 from bot.state import FrontEnd, front_end
 
 logger = logging.getLogger(__name__)
-DEEP_LINK = re.compile(r"^(?P<district>marxloh|hochfeld)?[_-]?(?P<language>de|tr|bg|ro)?$")
 CANCEL_PAYLOAD = "/cancel_handover"
 
 
 def parse_deep_link(payload: str) -> dict[str, str]:
-    """`hochfeld_ro` → {"district": "hochfeld", "language": "ro"}; anything else → {} (a plain /start)."""
-    match = DEEP_LINK.match((payload or "").strip().lower())
-    return {k: v for k, v in match.groupdict().items() if v} if match else {}
+    """`hochfeld_ro` → {"district": "hochfeld", "language": "ro"} (also `marxloh_tr_c12`, whose campaign entry point
+    the conversation core looks up from the payload itself); anything else → {} (a plain /start)."""
+    link = parse(payload)
+    if link is None:
+        return {}
+    return {k: v for k, v in (("district", link.district), ("language", link.language)) if v}
 
 
 def metadata(update: Update, **extra: Any) -> dict[str, Any]:
@@ -135,12 +137,13 @@ async def ask_rasa(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start, with a deep-link payload naming district and/or language (posters, QR codes)."""
     payload = context.args[0] if context.args else ""
-    link = parse_deep_link(payload)
+    link = parse(payload)
     handover = await _open_handover(update, context)
     if handover is not None:  # the coach reads it like any other message
         await relay_from_user(update, context, handover.id)
-    elif link:
-        await ask_rasa(update, context, "/greet" + json.dumps(link), deep_link=payload)
+    elif link is not None and link.payload:  # ours: the core sets district, language and the campaign entry point
+        named = parse_deep_link(payload)
+        await ask_rasa(update, context, "/greet" + (json.dumps(named) if named else ""), deep_link=link.payload)
     else:
         await ask_rasa(update, context, "/greet")
 

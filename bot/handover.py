@@ -41,7 +41,8 @@ from afa.handover import (
     without_card,
 )
 from afa.i18n import day_and_time, gettext, language_name, list_of
-from afa.responses import TARGET_GROUP_LABELS
+from afa.reach import record as reach
+from afa.responses import HELPFUL_QUESTION, TARGET_GROUP_LABELS, helpful_buttons
 from bot import texts
 from bot.privacy import purge_when_due, redact
 from bot.replies import MAX_TEXT, split_text
@@ -241,7 +242,8 @@ async def relay_from_user(update: Update, context: ContextTypes.DEFAULT_TYPE, ha
         handover = session.get(Handover, handover_id)
         first = not has_messages(session, handover_id)
         _store(session, handover, "user", update, update.effective_user.first_name)
-        status, language = handover.status, handover.language
+        status, language, dims = handover.status, handover.language, reach.handover_dimensions(handover)
+    reach.count("message", dims)  # a message of the person, to the coach rather than to Rasa
     if status == "active":
         await flush(fe, context.bot, handover_id)
     elif first:  # once, so the user knows the words are not lost while the team is away
@@ -295,6 +297,7 @@ async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await query.answer(_de(texts.ACCEPT_GONE), show_alert=True)
         return
     logger.info("handover %s: accepted", handover.id)
+    reach.handover_accepted(handover)
     # First, before anything else can run: the backlog under its header (the background job waits for the lock).
     await flush(fe, context.bot, handover.id, header=_de(texts.WAITING_HEADER, id=handover.id))
     await query.answer(_de(texts.ACCEPT_OK, id=handover.id))
@@ -365,7 +368,9 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         handover = session.get(Handover, handover.id)
         session.refresh(handover)
     logger.info("handover %s: closed by the coach", handover.id)
+    reach.count("handover_ended", reach.handover_dimensions(handover))
     await context.bot.send_message(int(handover.conversation_id), gettext(handover.language, texts.HANDOVER_ENDED))
+    await _ask_helpful(fe, context.bot, handover)
     await _update_card(context.bot, handover)
     await update.effective_message.reply_text(_de(texts.CLOSED_IN_GROUP, id=handover.id))
     if handover.topic_id:
@@ -373,6 +378,18 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.close_forum_topic(handover.group_chat_id, handover.topic_id)
         except BadRequest as exc:
             logger.info("handover %s: topic not closed (%s)", handover.id, exc)
+
+
+async def _ask_helpful(fe: FrontEnd, bot: Bot, handover: Handover) -> None:
+    """The question "did this help?" once the coach has ended it, in the user's language; its buttons go to Rasa
+    like any button (intent `feedback`, actions/feedback.py)."""
+    language = handover.language
+    buttons = [{"title": gettext(language, b.title), "payload": b.payload} for b in helpful_buttons("handover")]
+    try:
+        await bot.send_message(int(handover.conversation_id), gettext(language, HELPFUL_QUESTION),
+                               reply_markup=fe.buttons.keyboard(buttons))
+    except TelegramError as exc:  # a question only: the handover has ended all the same
+        logger.info("handover %s: feedback question not sent (%s)", handover.id, type(exc).__name__)
 
 
 def canned_text(name: str, args: list[str], language: str, handover: Handover, session) -> Optional[str]:

@@ -286,10 +286,11 @@ def test_one_coach_holds_two_handovers_without_mixing_them_up(front_end, telegra
     api.send_text(MARXLOH_GROUP, "Hallo?", coach)
     note = api.wait_messages(MARXLOH_GROUP, after=group_before)[-1]
     assert note.text == gettext("de", texts.WHICH_HANDOVER)
+    seen = [person.seen for person in people]
     for card in cards:
         api.send_text(MARXLOH_GROUP, "/end", coach, reply_to=card.message_id)
-    for person in people:
-        settle(api, person.id, person.seen - 1, predicate=lambda m: "." in m.text)
+    for person, after, language in zip(people, seen, ("tr", "ro")):  # each is told (then asked "did this help?")
+        settle(api, person.id, after, predicate=lambda m, lang=language: m.text == gettext(lang, texts.HANDOVER_ENDED))
 
 
 def test_relay_survives_a_restart_of_the_front_end(front_end, telegram_api, bot) -> None:  # type: ignore[no-untyped-def]

@@ -347,6 +347,8 @@ class ContractEntities(GraphComponent):
 
 
 _FAQ_PAYLOAD = re.compile(r"^/faq/(?P<key>[a-z_]+)$")
+# `/start` with a deep-link payload typed on any channel, as Telegram sends it: a greeting through a poster's link.
+_START = re.compile(r"^/start(?:@\w+)?(?:\s+(?P<payload>\S+))?\s*$", re.IGNORECASE)
 # Commands that work on every channel as in Telegram's menu (typed, or the buttons that send them), and the
 # confirmation buttons Telegram showed before the conversation core asked itself.
 COMMANDS = {
@@ -365,6 +367,9 @@ class SpecialInputs(GraphComponent):
     - '/faq/funding' (a button) → intent `faq` with response key `faq/funding`, as if NLU had found it;
     - the commands `/privacy`, `/delete`, `/mydata` typed on any channel (also `/delete@bot`, any case) → their
       intents (`COMMANDS`), as the Telegram commands of the same names;
+    - `/start PAYLOAD` typed on any channel (`/start marxloh_tr_c12`, `/start hochfeld_tr`) → `greet` with the district
+      and language the payload names and the payload as `deep_link` (afa.reach.payloads), as Telegram's deep links;
+      a plain `/start`, or a payload that is not ours, → a plain `greet`;
     - an empty or blank message → `out_of_scope`, whose action tells the user the message was empty;
     - emoji only ("😊", "🤔🤔"): the classifier is kept where it is sure of a social intent it was trained on
       ("👍" affirm, "🙏" thank, "👋" greet); anything else → `out_of_scope`, whose action answers with a friendly
@@ -385,6 +390,20 @@ class SpecialInputs(GraphComponent):
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         message.set(ENTITIES, [], add_to_output=True)
 
+    def _start(self, message: Message, payload: str) -> None:
+        from afa.reach.payloads import parse
+
+        self._set(message, "greet")
+        link = parse(payload)
+        if link is None or not link.payload:
+            return
+        entities = [
+            {"entity": kind, "value": value, "start": 0, "end": len(message.get(TEXT) or ""), "extractor": "SpecialInputs"}
+            for kind, value in (("district", link.district), ("language", link.language)) if value
+        ]
+        message.set(ENTITIES, entities, add_to_output=True)
+        message.set("deep_link", link.payload, add_to_output=True)
+
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = (message.get(TEXT) or "").strip()
@@ -395,6 +414,10 @@ class SpecialInputs(GraphComponent):
                 intent = message.get(INTENT) or {}
                 if intent.get("name") not in self.SOCIAL or (intent.get("confidence") or 0.0) < self.SURE:
                     self._set(message, "out_of_scope")
+                continue
+            start = _START.match(text)
+            if start:
+                self._start(message, start.group("payload") or "")
                 continue
             command = text.split("@", 1)[0].lower()
             if command in COMMANDS:
