@@ -18,7 +18,6 @@ import requests
 import yaml
 
 from afa.settings import Settings
-from afa.training import rasa_executable
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +136,7 @@ class Services:
         rasa = self._spawn(
             "rasa",
             [
-                rasa_executable(), "run",
+                sys.executable, "-m", "afa.rasa_server", "run",
                 "--enable-api",
                 "--interface", s.host,
                 "--port", str(s.rasa_port),
