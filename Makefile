@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PO_FILES := $(wildcard locales/*/LC_MESSAGES/*.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy bench-console bench-reach extract clean
+.PHONY: run serve test install install-test locales db model bench bench-nlu bench-latency bench-langid bench-offers bench-telegram bench-privacy bench-console bench-reach bench-coaches extract clean
 
 # --- set-up -------------------------------------------------------------------------------------------
 $(BIN)/python:
@@ -85,3 +85,7 @@ bench-reach: db
 	$(BIN)/python bench/reach_recording.py
 	$(BIN)/python bench/reach_dashboard.py
 	$(BIN)/python bench/flyer.py
+
+# The coaches' side (issue 15): /open with 500 open handovers in one team.
+bench-coaches: db
+	$(BIN)/python bench/coaches.py

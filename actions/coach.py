@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from afa.coaching import expected_back, nobody_available
 from afa.db import utcnow
 from afa.content import teams
 from afa.handover import office_hours, open_handover, summarise
@@ -50,11 +51,15 @@ class ActionCoach(Action):
                 entry_point=dims.entry_point,
             )
             handover_id, hours = handover.id, office_hours(team)
+            # Every coach marked away: the person is told honestly when someone is expected.
+            away = expected_back(team, hours) if nobody_available(team) else None
         if new:  # a coach request of the statistics: a handover was opened (not a repeated ask for the same one)
             record.count("coach_request", dims)
         now = utcnow()
         if not new:
             dispatcher.utter_message(response="utter_handover_already_open", district=district)
+        elif hours.is_open(now) and away:
+            dispatcher.utter_message(response="utter_handover_all_away", district=district, back_at=away.isoformat())
         elif hours.is_open(now):
             dispatcher.utter_message(response="utter_handover_waiting", district=district)
         else:

@@ -30,7 +30,7 @@ def show(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 
 def chat(url: str) -> int:
-    sender = f"terminal-{uuid.uuid4().hex[:8]}"
+    sender = f"cli:{uuid.uuid4().hex[:8]}"  # sender ids carry their channel (DESIGN.md)
     # The terminal's locale plays the part of Telegram's language_code: a hint when the text cannot tell.
     hint = normalise_language((os.environ.get("LANG") or "").split(".")[0])
     metadata = {"language_code": hint} if hint else {}

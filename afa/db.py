@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    false as sa_false,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import declarative_base, relationship
@@ -77,6 +78,10 @@ class Coach(Base):
     languages = Column(String(64), nullable=False, default="")  # comma separated codes
     telegram_name = Column(String(200), nullable=True)  # the Telegram account's name when it was linked
     linked_at = Column(DateTime(timezone=True), nullable=True)
+    # A team lead may pass on any of the team's handovers, not only their own (/transfer).
+    is_lead = Column(Boolean, nullable=False, default=False, server_default=sa_false())
+    # Absent until then (/away): reminders and the card's "speaks the language" line skip the coach.
+    away_until = Column(DateTime(timezone=True), nullable=True)
     team = relationship("Team", back_populates="coaches")
 
 
@@ -245,6 +250,9 @@ class Handover(Base):
     # (a deep-link payload) of the request. Codes only, nothing personal.
     channel = Column(String(16), nullable=False, default="telegram", server_default="telegram")
     entry_point = Column(String(64), nullable=False, default="", server_default="")
+    outcome_note = Column(Text, nullable=True)  # "/end appointment made": kept as long as the handover
+    transferred_at = Column(DateTime(timezone=True), nullable=True)  # last passed on (/transfer)
+    previous_team_id = Column(Integer, nullable=True)  # the team that passed it to this one, if another
     team = relationship("Team", lazy="joined")  # cards and texts need the team after the session has ended
     messages = relationship(
         "RelayedMessage", back_populates="handover", order_by="RelayedMessage.id", cascade="all, delete-orphan"

@@ -182,6 +182,15 @@ RESPONSES: dict[str, Response] = {
         ),
         (BTN_CANCEL_HANDOVER,),
     ),
+    # In office hours, but every coach of the team is marked away (/away): when someone is expected.
+    "utter_handover_all_away": Response(
+        N_(
+            "The coaches in {district} are all away at the moment. Someone is expected back on {day} at {time}. "
+            "Your request is in their queue: write your question here, and the coach who takes it will read "
+            "everything you wrote."
+        ),
+        (BTN_CANCEL_HANDOVER,),
+    ),
     "utter_handover_already_open": Response(
         N_("You are already in touch with the coach team in {district}. Write your message here."),
     ),

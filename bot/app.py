@@ -26,7 +26,7 @@ from afa.db import make_engine
 from afa.handover import release_cards, team_of_group
 from afa.i18n import gettext
 from afa.settings import Settings
-from bot import conversation, handover, linking, privacy, texts
+from bot import coaching, conversation, handover, linking, privacy, texts
 from bot.ordering import PerChatOrder
 from bot.rasa import RasaClient
 from bot.ratelimit import PatientRateLimiter
@@ -54,7 +54,7 @@ async def on_group_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 def group_command(callback):  # type: ignore[no-untyped-def]
-    """/end and /say belong to team groups; elsewhere the bot points to a private chat."""
+    """/end, /say, /open, /transfer, /away and /back belong to team groups; elsewhere the bot points to a private chat."""
 
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await (callback if _is_team_group(update, context) else conversation.in_other_group)(update, context)
@@ -76,6 +76,11 @@ def add_handlers(application: Application) -> None:
     application.add_handler(CommandHandler(["cancel", "end"], handover.cancel_by_user, PRIVATE & NEW))
     application.add_handler(CommandHandler("end", group_command(handover.on_end), GROUPS & NEW))
     application.add_handler(CommandHandler("say", group_command(handover.on_say), GROUPS & NEW))
+    # The coaches' side (bot/coaching.py): what is open, passing a handover on, absence.
+    application.add_handler(CommandHandler("open", group_command(coaching.on_open), GROUPS & NEW))
+    application.add_handler(CommandHandler("transfer", group_command(coaching.on_transfer), GROUPS & NEW))
+    application.add_handler(CommandHandler("away", group_command(coaching.on_away), GROUPS & NEW))
+    application.add_handler(CommandHandler("back", group_command(coaching.on_back), GROUPS & NEW))
     # Linking works in any group, team group or not yet; a plain /start in a group stays what it was.
     application.add_handler(CommandHandler("start", linking.on_group_link, GROUPS & NEW, has_args=True))
     application.add_handler(CommandHandler("link", linking.on_group_link, GROUPS & NEW))
@@ -83,6 +88,8 @@ def add_handlers(application: Application) -> None:
     application.add_handler(MessageHandler(GROUPS & filters.StatusUpdate.MIGRATE, linking.on_migrate))
     application.add_handler(ChatMemberHandler(linking.on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(CallbackQueryHandler(handover.on_accept, pattern=r"^acc:"))
+    application.add_handler(CallbackQueryHandler(coaching.on_open_page, pattern=r"^open:"))
+    application.add_handler(CallbackQueryHandler(coaching.on_transfer_choice, pattern=r"^trf:"))
     application.add_handler(CallbackQueryHandler(conversation.on_button))
     unknown_command = conversation.command_to_rasa("/help")  # a mistyped command gets the help, not a fallback
     application.add_handler(MessageHandler(PRIVATE & NEW & filters.COMMAND, unknown_command))

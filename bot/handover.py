@@ -21,7 +21,8 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from afa.content import render_contacts
-from afa.db import Coach, Handover, RelayedMessage, as_utc, utcnow
+from afa.coaching import available, earlier, set_outcome
+from afa.db import Coach, Handover, RelayedMessage, Team, as_utc, utcnow
 from afa.handover import (
     accept,
     active_of_coach,
@@ -51,6 +52,7 @@ from bot.state import FrontEnd, front_end
 logger = logging.getLogger(__name__)
 COACH_LANGUAGE = "de"  # cards and notes in the team groups
 ACCEPT_DATA = re.compile(r"^acc:(\d{1,12})$")
+HISTORY_SHOWN = 3  # earlier handovers listed on a card (all are counted)
 KINDS = ("text", "photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note", "location", "contact")
 CAPTIONED = {"photo", "voice", "document", "video", "audio", "animation"}
 
@@ -70,8 +72,9 @@ def _since(handover: Handover) -> str:
 
 
 def speakers(handover: Handover) -> list[Coach]:
-    """The team's coaches who speak the user's language (their `languages`, comma separated codes), in team order."""
-    return [c for c in handover.team.coaches if handover.language in _codes(c.languages)]
+    """The team's coaches who speak the user's language (their `languages`, comma separated codes), in team order;
+    a coach marked away (/away) is skipped."""
+    return [c for c in available(handover.team.coaches) if handover.language in _codes(c.languages)]
 
 
 def _codes(languages: str) -> set[str]:
@@ -86,10 +89,32 @@ def _speakers_line(handover: Handover) -> str:
         return _de(texts.CARD_SPEAKERS, language=language, names=list_of([c.name for c in found], COACH_LANGUAGE))
     if not any(_codes(c.languages) for c in handover.team.coaches):
         return _de(texts.CARD_LANGUAGES_UNKNOWN, language=language)
-    return _de(texts.CARD_NO_SPEAKER, language=language)
+    line = _de(texts.CARD_NO_SPEAKER, language=language)
+    if handover.language != COACH_LANGUAGE:
+        line += "\n" + _de(texts.CARD_NO_SPEAKER_HINT, language=language)
+    return line
 
 
-def card_text(handover: Handover) -> str:
+def history_text(session, handover: Handover) -> str:  # type: ignore[no-untyped-def]
+    """The person's earlier handovers still kept (read when the card is drawn, so that the purge and `/delete`
+    take them off too): how many, when, which team, how each ended, and the last one's outcome note."""
+    found = earlier(session, handover)
+    if not found:
+        return ""
+    statuses = {"closed": texts.STATUS_CLOSED, "cancelled": texts.STATUS_CANCELLED}
+    zone = ZoneInfo(handover.team.timezone or "Europe/Berlin")
+    lines = [_de(texts.CARD_HISTORY, count=len(found))]
+    for item in found[-HISTORY_SHOWN:]:
+        opened = format_datetime(as_utc(item.opened_at).astimezone(zone), "short", locale=COACH_LANGUAGE)
+        status = _de(statuses.get(item.status, texts.STATUS_OPEN))
+        lines.append(_de(texts.CARD_HISTORY_ITEM, id=item.id, date=opened, district=item.team.district.capitalize(),
+                         status=status))
+    if found[-1].outcome_note:
+        lines.append(_de(texts.CARD_HISTORY_NOTE, note=found[-1].outcome_note))
+    return "\n".join(lines) + "\n\n"
+
+
+def card_text(handover: Handover, history: str = "") -> str:
     """The card in German: who, which situation, what they asked so far (original words), the last messages."""
     summary = json.loads(handover.summary or "{}")
     asked = "\n".join(f"• {text}" for text in summary.get("asked", [])) or _de(texts.CARD_NOTHING)
@@ -108,17 +133,34 @@ def card_text(handover: Handover) -> str:
         asked=asked,
         last=last,
     )
-    return split_text(text, MAX_TEXT - 200)[0]  # room for the status line added later
+    # The title ("Neue Anfrage #N ...") stays the card's first line; the person's history follows it.
+    title, _, body = text.partition("\n")
+    return split_text(title + "\n" + history + body if history else text, MAX_TEXT - 200)[0]  # room for the status line
 
 
-def _card_status(handover: Handover) -> str:
+def _card_status(handover: Handover, transferred_to: str = "") -> str:
+    if transferred_to:
+        return "➡️ " + _de(texts.CARD_TRANSFERRED, target=transferred_to)
     if handover.status == "active":
         return "✅ " + _de(texts.CARD_ACCEPTED, name=handover.coach_name)
     if handover.status == "cancelled":
         return "✖️ " + _de(texts.CARD_CANCELLED)
     if handover.status == "closed":
+        if handover.outcome_note:
+            return "☑️ " + _de(texts.CARD_CLOSED_NOTE, note=handover.outcome_note)
         return "☑️ " + _de(texts.CARD_CLOSED)
+    if handover.previous_team_id and handover.transferred_at:
+        return "➡️ " + _de(texts.CARD_FROM_TEAM, district=_district_of(handover.previous_team_id, handover))
     return ""
+
+
+def _district_of(team_id: int, handover: Handover) -> str:
+    """A team's district by id, read in the handover's own session (None-safe)."""
+    from sqlalchemy.orm import object_session
+
+    session = object_session(handover)
+    team = session.get(Team, team_id) if session is not None else None
+    return team.district.capitalize() if team is not None else "?"
 
 
 def _accept_keyboard(handover_id: int) -> InlineKeyboardMarkup:
@@ -141,6 +183,24 @@ async def _is_forum(fe: FrontEnd, bot: Bot, chat_id: int) -> bool:
     return fe.forum_groups[chat_id]
 
 
+def relayed_so_far(session, handover: Handover) -> str:  # type: ignore[no-untyped-def]
+    """For a handover another team passed on: the messages relayed so far (both ways), for the new team's group.
+    Those not delivered yet follow when a coach accepts, like any backlog."""
+    if not handover.previous_team_id:
+        return ""
+    lines = []
+    for message in handover.messages:
+        if message.delivered_at is None:
+            continue
+        who = "👤" if message.direction == "user" else "💬 " + (message.sender_name or "")
+        body = message.text if message.kind in ("text", "edited") else f"[{message.kind}] {message.text}".strip()
+        lines.append(f"{who}: {body}")
+    if not lines:
+        return ""
+    header = _de(texts.HISTORY_SO_FAR, district=_district_of(handover.previous_team_id, handover), id=handover.id)
+    return header + "\n" + "\n".join(lines)
+
+
 async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
     """Posts the card (in a new forum topic where the group has topics), once per handover (claimed in the DB)."""
     with fe.session() as session:
@@ -150,7 +210,10 @@ async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
         if not handover.group_chat_id:
             release_cards(session, handover_id)
             return
-        group, topic_id, text = handover.group_chat_id, handover.topic_id, card_text(handover)
+        group, topic_id, text = handover.group_chat_id, handover.topic_id, card_text(handover, history_text(session, handover))
+        if handover.previous_team_id:
+            text += "\n\n➡️ " + _de(texts.CARD_FROM_TEAM, district=_district_of(handover.previous_team_id, handover))
+        so_far = relayed_so_far(session, handover)
         topic_name = _de(texts.TOPIC_NAME, id=handover.id, language=language_name(handover.language, COACH_LANGUAGE))
     try:
         if topic_id is None and await _is_forum(fe, bot, group):
@@ -158,6 +221,10 @@ async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
             with fe.session() as session:
                 session.get(Handover, handover_id).topic_id = topic_id
         card = await bot.send_message(group, text, message_thread_id=topic_id, reply_markup=_accept_keyboard(handover_id))
+        where = {"message_thread_id": topic_id} if topic_id else {
+            "reply_parameters": ReplyParameters(card.message_id, allow_sending_without_reply=True)}
+        for piece in split_text(so_far) if so_far else []:  # passed on by another team: everything so far
+            await bot.send_message(group, piece, **where)
     except BaseException:
         with fe.session() as session:  # the next background pass tries again
             release_cards(session, handover_id)
@@ -167,15 +234,24 @@ async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
     logger.info("handover %s: card posted", handover_id)
 
 
-async def _update_card(bot: Bot, handover: Handover) -> None:
-    if not (handover.group_chat_id and handover.card_message_id):
+async def _update_card(fe: FrontEnd, bot: Bot, handover: Handover, status: Optional[str] = None,
+                       chat_id: Optional[int] = None, message_id: Optional[int] = None) -> None:
+    """The card with its status line (`status`, when given, instead of the handover's own); Accept again while the
+    handover waits. `chat_id`/`message_id`: a card in another group (the team that passed it on)."""
+    chat_id, message_id = chat_id or handover.group_chat_id, message_id or handover.card_message_id
+    if not (chat_id and message_id):
         return
+    waiting = status is None and handover.status == "waiting"
+    with fe.session() as session:
+        handover = session.get(Handover, handover.id) or handover
+        status = _card_status(handover) if status is None else status
+        text = card_text(handover, history_text(session, handover))
     try:
         await bot.edit_message_text(
-            card_text(handover) + "\n\n" + _card_status(handover),
-            chat_id=handover.group_chat_id,
-            message_id=handover.card_message_id,
-            reply_markup=None,
+            text + ("\n\n" + status if status else ""),
+            chat_id=chat_id,
+            message_id=message_id,
+            reply_markup=_accept_keyboard(handover.id) if waiting else None,
         )
     except BadRequest as exc:  # e.g. the card was deleted in the group: nothing to mark
         logger.info("handover %s: card not updated (%s)", handover.id, exc)
@@ -267,7 +343,7 @@ async def cancel_by_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await context.bot.send_message(chat_id, gettext(language, texts.NOTHING_TO_CANCEL))
         return
     await context.bot.send_message(chat_id, gettext(language, texts.HANDOVER_CANCELLED))
-    await _update_card(context.bot, handover)
+    await _update_card(fe, context.bot, handover)
     if was_active:
         await context.bot.send_message(
             handover.group_chat_id, _de(texts.CANCELLED_IN_GROUP, id=handover.id), **_in_thread(handover)
@@ -301,7 +377,7 @@ async def on_accept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     # First, before anything else can run: the backlog under its header (the background job waits for the lock).
     await flush(fe, context.bot, handover.id, header=_de(texts.WAITING_HEADER, id=handover.id))
     await query.answer(_de(texts.ACCEPT_OK, id=handover.id))
-    await _update_card(context.bot, handover)
+    await _update_card(fe, context.bot, handover)
     await context.bot.send_message(
         int(handover.conversation_id),
         gettext(handover.language, texts.HANDOVER_ACCEPTED, name=handover.coach_name, district=handover.team.district.capitalize()),
@@ -365,14 +441,18 @@ async def on_end(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     with fe.session() as session:
         if not close(session, handover.id, "closed"):
             return
+        set_outcome(session, handover.id, " ".join(context.args or []))
         handover = session.get(Handover, handover.id)
         session.refresh(handover)
     logger.info("handover %s: closed by the coach", handover.id)
     reach.count("handover_ended", reach.handover_dimensions(handover))
     await context.bot.send_message(int(handover.conversation_id), gettext(handover.language, texts.HANDOVER_ENDED))
     await _ask_helpful(fe, context.bot, handover)
-    await _update_card(context.bot, handover)
-    await update.effective_message.reply_text(_de(texts.CLOSED_IN_GROUP, id=handover.id))
+    await _update_card(fe, context.bot, handover)
+    closed = _de(texts.CLOSED_IN_GROUP, id=handover.id)
+    if handover.outcome_note:
+        closed += "\n" + _de(texts.CARD_CLOSED_NOTE, note=handover.outcome_note)
+    await update.effective_message.reply_text(closed)
     if handover.topic_id:
         try:
             await context.bot.close_forum_topic(handover.group_chat_id, handover.topic_id)
@@ -396,6 +476,12 @@ def canned_text(name: str, args: list[str], language: str, handover: Handover, s
     """A ready-made reply in the user's language; None when the arguments do not fit."""
     params: dict[str, object] = {}
     if name == "appointment":
+        try:
+            moment = datetime.strptime(" ".join(args[:2]), "%Y-%m-%d %H:%M")
+        except ValueError:
+            return None
+        params = day_and_time(moment, language)
+    elif name == "confirmed":
         try:
             moment = datetime.strptime(" ".join(args[:2]), "%Y-%m-%d %H:%M")
         except ValueError:

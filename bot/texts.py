@@ -33,6 +33,16 @@ HANDOVER_KEPT = N_("Thank you, I have kept your message for the coach.")
 HANDOVER_ENDED = N_("The coach has ended the conversation. I am the chat assistant again: how can I help you?")
 HANDOVER_CANCELLED = N_("Your request to the coach team is cancelled. I am the chat assistant again: how can I help you?")
 NOTHING_TO_CANCEL = N_("There is no open request to a coach.")
+# A coach passed the conversation on (/transfer): to a colleague, back to the team's queue, or to the other team.
+TRANSFERRED_TO_COACH = N_("{name} from the coach team takes over your conversation now. Nothing you wrote is lost.")
+TRANSFERRED_TO_QUEUE = N_(
+    "Your coach has passed your request to a colleague of the team, who will write to you here soon. Nothing you "
+    "wrote is lost: write on here."
+)
+TRANSFERRED_TO_TEAM = N_(
+    "Your request has been passed to the coach team in {district}, who will write to you here soon. Nothing you "
+    "wrote is lost: write on here."
+)
 MENU_PAUSED = N_("You are talking to the coach team now. The menu works again when the conversation ends.")
 
 # A coach links their Telegram account with a one-time code (`/start join_CODE` or `/join CODE`), in their language.
@@ -127,6 +137,49 @@ GROUP_CODE_FOR_COACH = N_(
 GROUP_LINK_USAGE = N_("To link this group to a coach team, send /link@{bot} followed by the code from the staff console.")
 GROUP_JOIN_PRIVATE = N_("Coaches link their Telegram account in a private chat with me: {link}")
 
+# --- the coaches' side: /open, /transfer, history on the card, /away and /back, /end with a note ---------------
+OPEN_HEADER = N_("Open requests of the team {district}: {waiting} waiting, {active} active (oldest first).")
+OPEN_NONE = N_("The team {district} has no open requests.")
+OPEN_WAITING = N_("#{id} · {language} · {district} · {group} · waiting for {age}")
+OPEN_ACTIVE = N_("#{id} · {language} · {district} · {group} · with {name} for {age} (open for {total})")
+OPEN_PAGE = N_("Page {page} of {pages}")
+BTN_OPEN_ACCEPT = N_("Accept #{id}")
+BTN_PREVIOUS = N_("◀ Previous")
+BTN_NEXT = N_("Next ▶")
+AGE_MINUTES = N_("{minutes} min")
+AGE_HOURS = N_("{hours} h {minutes} min")
+AGE_DAYS = N_("{days} d {hours} h")
+CARD_HISTORY = N_("Earlier requests of this person: {count}")
+CARD_HISTORY_ITEM = N_("• #{id} on {date}, team {district}: {status}")
+CARD_HISTORY_NOTE = N_("Outcome of the last one: {note}")
+CARD_NO_SPEAKER_HINT = N_(
+    "Ready-made texts in {language}: /say interpreter (we call with an interpreter), /say translator (bring "
+    "someone who translates), /say confirmed YYYY-MM-DD HH:MM (appointment confirmed)."
+)
+CARD_TRANSFERRED = N_("Passed on to {target}.")
+CARD_FROM_TEAM = N_("Passed on by the team {district}.")
+CARD_CLOSED_NOTE = N_("Closed. Outcome: {note}")
+STATUS_CLOSED = N_("closed")
+STATUS_CANCELLED = N_("cancelled by the person")
+STATUS_OPEN = N_("still open")
+HISTORY_SO_FAR = N_("Conversation so far with the team {district} (request #{id}):")
+TRANSFER_CHOOSE = N_("Pass request #{id} on to:")
+BTN_TRANSFER_QUEUE = N_("Back to the team's queue")
+BTN_TRANSFER_TEAM = N_("The team {district}")
+COACH_AWAY_MARK = N_("{name} (away)")
+TRANSFER_NOT_ALLOWED = N_("Only {name}, who holds request #{id}, or a team lead can pass it on.")
+TRANSFER_QUEUE_NOT_ALLOWED = N_("Request #{id} is waiting in the queue: only a team lead can pass it on.")
+TRANSFER_DONE_COACH = N_("Request #{id} is now with {name} (passed on by {by}).")
+TRANSFER_DONE_QUEUE = N_("Request #{id} is back in the queue (passed on by {by}). Who can take it?")
+TRANSFER_DONE_TEAM = N_("Request #{id} has been passed to the team {district} (by {by}).")
+TRANSFER_NOTHING = N_("There is nobody to pass request #{id} on to.")
+TRANSFER_GONE = N_("Request #{id} is no longer open.")
+AWAY_SET = N_("{name}, you are marked as away until {until}. Reminders and the cards skip you; /back ends it.")
+AWAY_SET_OPEN = N_("{name}, you are marked as away until you send /back. Reminders and the cards skip you.")
+AWAY_BACK = N_("Welcome back, {name}: reminders and the cards count on you again.")
+AWAY_USAGE = N_("Usage: /away, /away until 14:00, /away until friday, /away until 2026-12-24; /back when you are back.")
+NOT_A_COACH = N_("Only coaches of this team can do that.")
+
 # --- ready-made replies a coach sends with /say NAME [args], in the user's language ------------------------
 CANNED = {
     "appointment": N_("Your coach offers you an appointment on {day} at {time}. Please reply whether that suits you."),
@@ -136,10 +189,26 @@ CANNED = {
     ),
     "address": N_("This is how you reach the coach team in {district}:\n\n{contacts}"),
     "wait": N_("Thank you for your patience. I will answer you in a few minutes."),
+    # When no coach of the team speaks the person's language: a first contact they can still understand.
+    "interpreter": N_(
+        "Thank you for your message. Nobody in our team speaks your language, so we will call you with an "
+        "interpreter. Please write your phone number here and when we can reach you."
+    ),
+    "translator": N_(
+        "Thank you for your message. Nobody in our team speaks your language: please bring someone to the "
+        "appointment who can translate for you, a relative or a friend."
+    ),
+    "confirmed": N_(
+        "Your appointment on {day} at {time} is confirmed. We look forward to seeing you. If you cannot come, "
+        "please write here."
+    ),
 }
 CANNED_USAGE = {
     "appointment": "/say appointment YYYY-MM-DD HH:MM",
     "papers": "/say papers",
     "address": "/say address",
     "wait": "/say wait",
+    "interpreter": "/say interpreter",
+    "translator": "/say translator",
+    "confirmed": "/say confirmed YYYY-MM-DD HH:MM",
 }

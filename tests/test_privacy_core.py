@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 
 from afa.db import ConsentRecord, ConversationPref, Team, UnansweredQuestion, create_schema, make_engine, utcnow
 from afa.handover import open_handover, record
-from afa.i18n import gettext, language_name
+from afa import LANGUAGES
+from afa.i18n import gettext, language_name, list_of
 from afa.privacy import ERASURE_SLOT, pseudonym, purge
 from afa.responses import (
     BTN_DATA_COPY, BTN_DELETE, BTN_DELETE_NO, BTN_DELETE_YES, BTN_PRIVACY, COPY_QUESTIONS, COPY_STATUS, COPY_TITLE,
@@ -194,6 +195,18 @@ def test_confirming_in_words_erases(bot: Bot, language: str, request_text: str, 
 
 
 @pytest.mark.server
+def test_deletion_asked_in_a_language_we_do_not_serve_is_acted_on_in_german(bot: Bot) -> None:
+    url = bot.settings.database_url
+    sender = new_sender()
+    bot.say(sender, "Hi, what's the weather like in Duisburg tomorrow?")
+    served = list_of([language_name(code, "de") for code in LANGUAGES], "de")
+    assert bot.text(sender, "I'm looking for a cleaning job") == said("de", "utter_unsupported_language", languages=served)
+    assert bot.text(sender, "could you please delete all of my data") == said("de", "utter_ask_deletion")
+    assert bot.text(sender, BTN_DELETE_YES.payload) == said("de", "utter_deletion_done")
+    assert events_of(url, sender) == 0 and consent_of(url, sender) is None
+
+
+@pytest.mark.server
 def test_nothing_written_while_asking_for_deletion_is_kept_for_review(bot: Bot) -> None:
     url = bot.settings.database_url
     sender = new_sender()
@@ -289,7 +302,7 @@ def test_delete_in_the_terminal_chat(bot: Bot, monkeypatch: pytest.MonkeyPatch, 
     fixed = uuid.uuid4()
     monkeypatch.setattr(chat.uuid, "uuid4", lambda: fixed)
     monkeypatch.delenv("LANG", raising=False)
-    sender = f"terminal-{fixed.hex[:8]}"
+    sender = f"cli:{fixed.hex[:8]}"
     url = bot.settings.database_url
     seen: dict[str, int] = {}
     lines = iter(["Merhaba", "/delete", "1"])  # "1": the first button, as the chat shows buttons

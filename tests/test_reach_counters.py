@@ -264,7 +264,7 @@ def test_terminal_chat_unanswered_and_deletion_are_counted_and_delete_leaves_the
     fixed = uuid.uuid4()
     monkeypatch.setattr(chat.uuid, "uuid4", lambda: fixed)
     monkeypatch.delenv("LANG", raising=False)
-    sender = f"terminal-{fixed.hex[:8]}"
+    sender = f"cli:{fixed.hex[:8]}"
     gibberish = "blorf zzzq xyzzy"
     lines = iter(["/start hochfeld_bg", "Кой финансира проекта?", gibberish, "Изтрийте всичко, което пазите за мен", "1"])
     seen: dict[str, Any] = {}

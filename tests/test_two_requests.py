@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from afa.db import FaqAnswer, Offer, OfferTopic, UnansweredQuestion, make_engine
 from afa.i18n import gettext
-from afa.nlu.multi import Cutter, MultipleRequests, read
+from afa.nlu.multi import Cutter, Guess, MultipleRequests, ReadingConfig, read, read_as_courtesy
 from afa.privacy import pseudonym
 from afa.responses import BTN_COACH, RESPONSES
 from afa.settings import Settings
@@ -75,6 +75,19 @@ def test_an_unknown_language_cuts_at_every_languages_conjunctions() -> None:
 def test_a_message_of_one_word_is_never_read_as_parts() -> None:
     assert read("Hallo", lambda texts: pytest.fail("nothing to classify")).parts == ()
     assert read("", lambda texts: pytest.fail("nothing to classify")).parts == ()
+
+
+def test_a_message_torn_between_a_greeting_and_a_request_is_read_for_its_courtesy() -> None:
+    settings = ReadingConfig()
+
+    def whole(*ranking: tuple[str, float]) -> Guess:
+        return Guess(ranking[0][0], ranking[0][1], tuple({"name": n, "confidence": c} for n, c in ranking))
+
+    assert read_as_courtesy(whole(("greet", 0.9), ("faq", 0.05)), settings)
+    assert read_as_courtesy(whole(("faq", 0.48), ("greet", 0.46), ("out_of_scope", 0.01)), settings)  # torn
+    assert not read_as_courtesy(whole(("faq", 0.8), ("greet", 0.1)), settings)  # clearly the question
+    assert not read_as_courtesy(whole(("faq", 0.5), ("ask_offers", 0.45)), settings)  # torn, but no courtesy
+    assert not read_as_courtesy(Guess("faq", 0.5), settings)  # no ranking known
 
 
 # --- the reading with the model's own classifiers --------------------------------------------------------------

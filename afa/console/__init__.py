@@ -29,8 +29,8 @@ OWN_ACCOUNT = {"auth.logout", "auth.account"}
 
 
 def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = None) -> Flask:
-    from afa.console import (accounts, audit_log, auth, deletion, entry_points, faq, home, offers, reach, review, teams,
-                             transfer)
+    from afa.console import (accounts, audit_log, auth, deletion, entry_points, faq, handovers, home, offers, reach,
+                             review, teams, transfer)
     from afa.console.auth import csrf, login_manager
 
     settings = settings or get_settings()
@@ -52,7 +52,8 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
     app.extensions["afa"] = Console.create(settings, engine)
     csrf.init_app(app)
     login_manager.init_app(app)
-    for module in (auth, home, faq, offers, teams, transfer, review, reach, entry_points, deletion, accounts, audit_log):
+    for module in (auth, home, faq, offers, teams, handovers, transfer, review, reach, entry_points, deletion, accounts,
+                   audit_log):
         app.register_blueprint(module.bp)
     app.before_request(_guard)
     app.after_request(_headers)

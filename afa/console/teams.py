@@ -21,7 +21,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
-from wtforms import SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -31,7 +31,7 @@ from afa.console.i18n import _, _l, current_language
 from afa.console.problems import problem_texts, texts
 from afa.console.state import console
 from afa.content.store import canonical, coach_values, save_coach, save_team, team_values
-from afa.content.tables import Row, Tables, Text
+from afa.content.tables import Row, Tables, Text, cell
 from afa.content.validation import Validated, duplicate_contact_problems, validate_tables
 from afa.db import Coach, Team, as_utc, utcnow
 from afa.i18n import S_, language_name
@@ -359,6 +359,7 @@ class CoachForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Length(max=64)])
     email = StringField(_l("E-mail"), validators=[Length(max=200)])
     languages = MultiCheckboxField(_l("Languages the coach speaks with people"))
+    is_lead = BooleanField(_l("Team lead (may pass on any of the team's handovers)"))
     submit = SubmitField(_l("Save"))
 
     def fill_choices(self, teams: list[Team]) -> None:
@@ -390,11 +391,12 @@ def _validate_coach(session, coach: Optional[Coach], values: dict[str, str]) -> 
     return validate_tables(tables, existing), position
 
 
-AUDITED = ("team", "name", "phone", "email", "languages")  # never the Telegram id
+AUDITED = ("team", "name", "phone", "email", "languages", "is_lead")  # never the Telegram id
 
 
 def _audited(team: Team, coach: Coach) -> dict[str, str]:
-    row = canonical("coaches", coach_values(team, coach))
+    # is_lead is the console's own (no spreadsheet column): written as an export would write a boolean.
+    row = {**canonical("coaches", coach_values(team, coach)), "is_lead": cell(bool(coach.is_lead))}
     return {k: row[k] for k in AUDITED}
 
 
@@ -410,6 +412,8 @@ def _save_coach(s, form: CoachForm, coach: Optional[Coach]):  # type: ignore[no-
     record = validated.records["coaches"][position]
     before = _audited(coach.team, coach) if coach is not None else None
     saved = save_coach(s, record, coach)
+    saved.is_lead = bool(form.is_lead.data)  # not a spreadsheet column: only this form sets it
+    s.flush()
     s.refresh(saved)
     after = _audited(saved.team, saved)
     if before is None:
@@ -448,7 +452,8 @@ def coach(coach_id: int):  # type: ignore[no-untyped-def]
     with console().session() as s:
         coach = _coach(s, coach_id)
         form = CoachForm(team=coach.team.district, name=coach.name, phone=coach.phone, email=coach.email,
-                         languages=[c.strip() for c in (coach.languages or "").split(",") if c.strip()])
+                         languages=[c.strip() for c in (coach.languages or "").split(",") if c.strip()],
+                         is_lead=bool(coach.is_lead))
         form.fill_choices(list(s.scalars(select(Team).order_by(Team.id))))
         if not form.validate_on_submit():
             return _coach_page(form, coach, [], 400 if request.method == "POST" else 200)

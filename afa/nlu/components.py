@@ -59,7 +59,10 @@ class LanguageDetector(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
-        return {"unsupported_intent": "out_of_scope"}
+        # A privacy request is a right in any language: written in one we do not serve, it is still acted on
+        # (in German, the bot's language for everyone else) when the intent classifier is sure enough of it.
+        return {"unsupported_intent": "out_of_scope",
+                "kept_intents": ["ask_privacy", "request_deletion", "request_data_copy"], "kept_threshold": 0.6}
 
     def __init__(
         self,
@@ -118,12 +121,18 @@ class LanguageDetector(GraphComponent):
                 continue
             detection = self._classifier.detect(text)
             message.set("language", detection.as_dict(), add_to_output=True)
-            if detection.unsupported:
+            if detection.unsupported and not self._kept(message):
                 intent = {"name": self._config["unsupported_intent"], "confidence": 1.0}
                 message.set(INTENT, intent, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
                 message.set(ENTITIES, [], add_to_output=True)  # nothing is acted on in that language
         return messages
+
+    def _kept(self, message: Message) -> bool:
+        """Whether the classifier's intent stands although the language is not served (a privacy request)."""
+        intent = message.get(INTENT) or {}
+        return intent.get("name") in self._config["kept_intents"] and float(
+            intent.get("confidence") or 0.0) >= float(self._config["kept_threshold"])
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

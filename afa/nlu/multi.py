@@ -15,7 +15,8 @@ and a question. The component
    - two confident requests with different answers (FAQ keys, or the offer finder, a coach, a legal question ...): the top
      intent and the response selector become the first one's, and `second` names the other one:
      `{"intent", "response_key", "confidence", "text"}`. `/model/parse` still names ONE top intent.
-   - a greeting, thanks or apology with one confident request, where the whole message was read as the courtesy:
+   - a greeting, thanks or apology with one confident request, where the whole message was read as the courtesy
+     (or nearly: the courtesy is the runner-up, close behind):
      the top intent becomes the request, so the question is answered.
    - anything else: the parse result stays as the classifiers wrote it.
    `courtesy` lists the greetings, thanks and apologies found (only when there was a request besides).
@@ -133,6 +134,9 @@ class ReadingConfig:
     courtesy_confidence: float = 0.6
     max_segments: int = 5  # per sentence; beyond that the rest of the sentence stays one piece
     max_courtesy_words: int = 3
+    # The whole message torn between a courtesy and something else ("selam kolay gelsin telefon numaranız ne":
+    # greet 0.46, faq 0.48): read like one read as the courtesy when the courtesy is the runner-up this close.
+    torn_margin: float = 0.15
     min_piece_words: int = 2  # a piece of a sentence needs two words to be a request of its own ("Hallo Bot" is one)
 
     @classmethod
@@ -382,10 +386,23 @@ def decide(reading: Reading, whole: Guess, settings: ReadingConfig) -> Tuple[Opt
     requests = reading.requests
     if len(requests) >= 2:
         return requests[0], requests[1]
-    if (len(requests) == 1 and reading.courtesy and whole.intent in settings.courtesy_intents
+    if (len(requests) == 1 and reading.courtesy and read_as_courtesy(whole, settings)
             and requests[0].guess.confidence > whole.confidence):
         return requests[0], None
     return None, None
+
+
+def read_as_courtesy(whole: Guess, settings: ReadingConfig) -> bool:
+    """The whole message was read as a greeting, thanks or goodbye, or nearly: that is the runner-up, within
+    `torn_margin` of the top intent."""
+    if whole.intent in settings.courtesy_intents:
+        return True
+    ranking = [r for r in whole.intent_ranking if r.get("name") != whole.intent]
+    if not ranking:
+        return False
+    runner_up = max(ranking, key=lambda r: float(r.get("confidence") or 0.0))
+    return (runner_up.get("name") in settings.courtesy_intents
+            and whole.confidence - float(runner_up.get("confidence") or 0.0) <= settings.torn_margin)
 
 
 def interpret(text: str, whole: Guess, classify: Classify, settings: ReadingConfig, language: Optional[str] = None
@@ -394,7 +411,7 @@ def interpret(text: str, whole: Guess, classify: Classify, settings: ReadingConf
 
     A message of one piece that was read as a request cannot change, so nothing is classified; courtesy edges are
     looked for only when the whole message was read as a courtesy."""
-    courtesy = whole.intent in settings.courtesy_intents
+    courtesy = read_as_courtesy(whole, settings)
     if not courtesy and not may_hold_two(text, language, settings):
         return None, None, Reading()
     reading = read(text, classify, settings, language, edges=courtesy)
@@ -485,7 +502,8 @@ class MultipleRequests(GraphComponent):
             return  # a language we do not serve: the fallback answers, nothing is split
         language = (message.get("language") or {}).get("code")
         intent = message.get(INTENT) or {}
-        whole = Guess(str(intent.get("name")), float(intent.get("confidence") or 0.0))
+        ranking = tuple(r for r in (message.get(INTENT_RANKING_KEY) or ()) if isinstance(r, dict))
+        whole = Guess(str(intent.get("name")), float(intent.get("confidence") or 0.0), ranking)
         top, second, reading = interpret(text, whole, self._classify, self._settings, language)
         if top is None:
             return
