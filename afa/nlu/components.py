@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import logging
 import re
 from typing import Any, Dict, List, Optional, Text
@@ -146,18 +148,24 @@ TOPIC_IGNORED_INTENTS = ("bot_challenge", "change_language")
 # training data. A cue is evidence, not the decision: "Almanca bilmiyorum" holds the cue "almanca", and the
 # topic classifier, which knows the context, says it is no German course.
 _TOPIC_STEMS = {
-    "german": ["deutschkurs", "sprachkurs", "integrationskurs", "deutsch", "almanca", "немски", "germană"],
-    "computer": ["computer", "bilgisayar", "компютър", "компютри", "calculator", "laptop", "smartphone", "pc"],
+    "german": ["deutschkurs", "sprachkurs", "integrationskurs", "deutschunterricht", "deutsch", "almanca", "немски",
+               "езиков", "интеграционен", "germană", "nemțește", "nemteste"],
+    "computer": ["computer", "bilgisayar", "компютър", "компютри", "компютърен", "calculator", "laptop", "smartphone",
+                 "смартфон", "pc", "excel"],
     "application": ["bewerbung", "lebenslauf", "anschreiben", "vorstellungsgespräch", "cv", "özgeçmiş", "başvuru",
-                    "mülakat", "автобиография", "кандидатстване", "интервю", "candidatură", "interviu"],
-    "internship": ["praktikum", "probearbeit", "staj", "стаж", "stagiu", "practică"],
-    "recognition": ["anerkennung", "anerkannt", "denklik", "признаване", "призната", "recunoaștere", "echivalare"],
+                    "mülakat", "автобиография", "кандидатстване", "кандидатура", "мотивационно", "интервю",
+                    "candidatură", "interviu", "scrisoare"],
+    "internship": ["praktikum", "probearbeit", "schnupper", "staj", "stajyer", "стаж", "практика", "stagiu",
+                   "practică"],
+    "recognition": ["anerkennung", "anerkannt", "anerkenn", "denklik", "tanınma", "признаване", "призната", "призна",
+                    "приравняване", "recunoaștere", "recunosc", "echivalare", "echival"],
     "qualification": ["ausbildung", "umschulung", "weiterbildung", "qualifizierung", "meslek", "квалификация",
                       "преквалификация", "calificare", "recalificare"],
-    "jobs": ["stellenangebot", "stellenanzeige", "jobangebot", "jobcafé", "jobbörse", "minijob", "ilan", "обяви",
-             "vacante", "angajări"],
+    "jobs": ["stellenangebot", "stellenanzeige", "jobangebot", "jobcafé", "jobbörse", "minijob", "ilan", "eleman",
+             "обяви", "вакансии", "vacante", "angajări", "angaja", "posturi"],
 }
 assert tuple(_TOPIC_STEMS) == TOPICS
+_SEEDS_FINGERPRINT = hashlib.sha256(json.dumps([_DISTRICT_NAMES, _TOPIC_STEMS], sort_keys=True).encode()).hexdigest()[:12]
 
 
 def _language_names() -> Dict[str, str]:
@@ -218,7 +226,10 @@ class ContractEntities(GraphComponent):
         return {"fuzzy_cutoff": 0.8, "group_threshold": 0.35, "topic_threshold": 0.25, "cue_ratio": cues.MIN_RATIO,
                 "C": 10.0, "language_intents": ["change_language"],
                 # "Rede ich mit einem Computer?", "auf Deutsch bitte": no kind of offer asked for.
-                "topic_ignored_intents": list(TOPIC_IGNORED_INTENTS)}
+                "topic_ignored_intents": list(TOPIC_IGNORED_INTENTS),
+                # Rasa's training cache fingerprints a component by its config and data, not its code: the seed
+                # names are part of what is trained, so a change to them must retrain the component.
+                "seeds": _SEEDS_FINGERPRINT}
 
     def __init__(
         self,
