@@ -14,8 +14,7 @@ from afa.i18n import normalise_language
 from afa.language import Detection, decide_language
 from afa.handover import remember_language
 from afa.reach import payloads, record
-from actions.common import latest, session_scope
-from actions.requests import two_requests_slot
+from actions.common import latest, session_scope, two_requests_slot
 
 logger = logging.getLogger(__name__)
 ENTRY_POINT_SLOT = "entry_point"

@@ -1,7 +1,7 @@
 """Two requests in one message: the second one is answered after the first.
 
 `afa.nlu.multi.MultipleRequests` names the second request in the parse result (`second`: intent, FAQ key,
-confidence, text); the turn's custom slot mapping sets the slot `two_requests` from it (`two_requests_slot`), and
+confidence, text); the turn's custom slot mapping sets the slot `two_requests` from it (`actions.common.two_requests_slot`), and
 the rules in data/rules.yml run `action_answer_second` after the first request's usual answer. The second is answered
 by the same response or action that would answer it alone.
 """
@@ -10,15 +10,14 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.coach import ActionCoach
 from actions.common import latest
 from actions.legal import ActionLegalAdvice
 from actions.offers import ActionFindOffers
+from actions.privacy import ActionDataCopy
 
-SLOT = "two_requests"
 # Intents whose answer is a response, and those whose answer is an action (run here, in order, after the first).
 RESPONSES = {"bot_challenge": "utter_bot_challenge", "ask_privacy": "utter_privacy"}
 ACTIONS = {
@@ -27,16 +26,8 @@ ACTIONS = {
     "inform": ActionFindOffers,
     "request_coach": ActionCoach,
     "legal_advice": ActionLegalAdvice,
+    "request_data_copy": ActionDataCopy,
 }
-
-
-def two_requests_slot(tracker: Tracker) -> List[Dict[Text, Any]]:
-    """The slot `two_requests`: whether the latest message holds a second request (set only when it changes). Filled
-    by the turn's custom slot mapping (`action_detect_language`), so a message costs one call to the action server."""
-    second = bool(latest(tracker).get("second"))
-    if bool(tracker.get_slot(SLOT)) == second:
-        return []
-    return [SlotSet(SLOT, second)]
 
 
 class ActionAnswerSecond(Action):

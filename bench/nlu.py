@@ -5,7 +5,7 @@ Prints, per pipeline and language: intent accuracy and macro-F1 (FAQ answers cou
 the parse, and whether the reply over the REST webhook came back in the writer's language (German for
 languages we do not serve, the requested language for a language change). `nlu_fallback` counts as `out_of_scope`: the bot answers both the same way.
 
-    .venv/bin/python bench/nlu.py [--pipelines ours rasa_default] [--no-replies] [--heldout FILE]
+    .venv/bin/python bench/nlu.py [--pipelines ours rasa_default] [--no-replies] [--heldout FILE ...]
 
 Also per language: topic F1 (the `topic` entity alone) and, for messages holding two requests
 (`second_intent` in the set), how often both were found in order (`/model/parse`'s top intent and its
@@ -161,10 +161,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=list(PIPELINES))
     parser.add_argument("--no-replies", action="store_true", help="skip the REST reply-language check")
-    parser.add_argument("--heldout", type=Path, default=HELDOUT, help=f"the held-out set (the first one: {HELDOUT_2026_11})")
+    parser.add_argument("--heldout", type=Path, nargs="+", default=[HELDOUT],
+                        help=f"the held-out set (the first one: {HELDOUT_2026_11}; the development set: bench/data/dev/*.yml)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    items = heldout(args.heldout)
+    items = [item for path in args.heldout for item in heldout(path)]
     print(f"held-out messages: {len(items)}")
     for name in args.pipelines:
         model, seconds = trained_model(name, PIPELINES[name])

@@ -24,6 +24,7 @@ from afa.privacy import pseudonym
 from afa.responses import BTN_COACH, RESPONSES
 from afa.settings import Settings
 from conftest import Bot, new_sender
+from tests.test_privacy_core import said as privacy_said, title_start
 
 
 # --- the splitter ---------------------------------------------------------------------------------------------
@@ -55,6 +56,18 @@ def test_cuts_at_commas_emoji_and_the_languages_conjunctions() -> None:
         ["Merhaba", "proje ne zaman başladı", "kim ödüyor"]]
     assert pieces("cine finanțează proiectul și unde sunteți", "ro") == [["cine finanțează proiectul", "unde sunteți"]]
     assert pieces("Кой финансира проекта и къде сте", "bg") == [["Кой финансира проекта", "къде сте"]]
+
+
+def test_without_punctuation_a_question_word_or_a_turkish_question_particle_offers_a_cut() -> None:
+    assert pieces("wer zahlt das projekt wie lange gehts noch", "de") == [["wer zahlt das projekt", "wie lange gehts noch"]]
+    assert pieces("staj var mı bi de koçla konuşmak istiyorum", "tr") == [["staj var mı", "bi de koçla konuşmak istiyorum"]]
+    assert pieces("ce face proiectul unde sunteti", "ro") == [["ce face proiectul", "unde sunteti"]]
+    assert pieces("koi finansira proekta kude ste", "bg") == [["koi finansira proekta", "kude ste"]]
+    assert pieces("bu projeyi kim finanse ediyor", "tr") == [["bu projeyi kim finanse ediyor"]]  # its object first
+    # never at a sentence's start, and once where a conjunction stands before the question word
+    assert pieces("wo seid ihr und wann habt ihr offen", "de") == [["wo seid ihr", "wann habt ihr offen"]]
+    # the Turkish particle only in Turkish: Bulgarian "ми" folds to the same letters
+    assert pieces("daite mi nomer", "bg") == [["daite mi nomer"]]
 
 
 def test_no_cut_where_the_word_is_no_conjunction_in_that_language_or_starts_a_clause() -> None:
@@ -214,6 +227,18 @@ def test_an_faq_and_the_offer_finder_in_one_message(bot: Bot) -> None:
     funding = position(replies, "Europäischen Sozialfonds")
     cards = [i for i, r in enumerate(replies) if "📍" in (r.get("text") or "")]
     assert cards and funding < cards[0]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("text", "language"), [
+    ("Welche Daten speichert ihr über mich und kann ich eine Kopie davon bekommen?", "de"),
+    ("Ce date păstrați despre mine? Pot primi o copie?", "ro"),
+])
+def test_a_privacy_question_and_a_copy_request_get_the_notice_then_the_copy(bot: Bot, text: str, language: str) -> None:
+    replies = [r.get("text") or "" for r in bot.say(new_sender(), text, language_code=language)]
+    notice = [i for i, t in enumerate(replies) if t == privacy_said(language, "utter_privacy")]
+    copy = [i for i, t in enumerate(replies) if t.startswith(title_start(language))]
+    assert notice and copy and notice[0] < copy[0], replies
 
 
 @pytest.mark.server

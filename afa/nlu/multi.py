@@ -6,7 +6,9 @@ and a question. The component
 1. cuts the message into candidate parts: sentence ends and question marks always; commas, dashes, emoji and the
    conjunctions of our four languages ("und", "ve", "и", "și", "and" ...) where both sides make sense on their own
    (never before "wenn", "dass", "ako", "dacă" ..., which start a clause of the same request); a greeting, thanks
-   or apology at the start or the end of the message even without punctuation ("zdravei kade se namirate");
+   or apology at the start or the end of the message even without punctuation ("zdravei kade se namirate"); without
+   punctuation, before a question word after three words ("wer zahlt das projekt wie lange gehts noch") and after
+   a Turkish question particle ("staj var mı bi de ...");
 2. classifies every candidate with the pipeline's own trained intent and FAQ-key classifiers: the
    `LinearIntentClassifier` nodes of the model, loaded from their stored resources (found through Rasa's graph
    schema), so nothing is trained twice and the parts are judged exactly as whole messages are;
@@ -58,6 +60,25 @@ CONJUNCTIONS = {
     "any": _folded("and", "also", "plus"),
 }
 ALL_CONJUNCTIONS = frozenset().union(*CONJUNCTIONS.values())
+# Question words, which often start the second of two questions typed without punctuation ("wer zahlt das projekt
+# wie lange gehts noch", "bu proje ne ya ne zamana kadar surecek"): a cut may fall before one (never at the start
+# of a sentence), made only when both sides are confidently requests with different answers, like a conjunction's.
+QUESTION_WORDS = {
+    "de": _folded("wer", "wie", "wo", "was", "wann", "welche", "welcher", "welches", "welchen", "warum", "wieso",
+                  "wohin", "woher", "gibt", "gibts"),
+    "tr": _folded("ne", "kim", "kimler", "nerede", "nerde", "nereye", "nereden", "nasıl", "hangi", "neden", "niye",
+                  "kaç"),
+    "bg": _folded("кой", "коя", "кое", "кои", "къде", "как", "какво", "каква", "какви", "кога", "колко", "защо",
+                  "kude", "kyde"),
+    "ro": _folded("cine", "unde", "cum", "ce", "când", "cât", "câte", "câți", "care"),
+    "any": _folded("what", "who", "where", "when", "how", "which"),
+}
+# Turkish question particles end a question ("staj var mı bi de koçla konuşmak istiyorum"): a cut may fall after one.
+# Only for Turkish: Bulgarian "ми" (me) folds to the same letters.
+QUESTION_ENDS = {"tr": _folded("mı", "mi", "mu", "mü", "mısınız", "misiniz", "musunuz", "müsünüz", "mıyım", "miyim",
+                               "mıyız", "miyiz", "mudur", "midir", "mısın", "misin", "musun")}
+# Two-word conjunctions ("bi de", "bir de": and also): a cut may fall before the pair.
+CONJUNCTION_PAIRS = {"tr": frozenset({("bi", "de"), ("bi", "da"), ("bir", "de"), ("bir", "da")})}
 # Words that start a clause belonging to the same request ("..., wenn ich Bürgergeld bekomme"): no cut before them.
 SUBORDINATORS = _folded(
     "wenn", "ob", "dass", "weil", "falls", "obwohl", "damit", "eğer", "çünkü", "diye", "ако", "че", "защото", "когато",
@@ -124,7 +145,8 @@ class ReadingConfig:
     retrieval_intent: str = "faq"
     courtesy_intents: frozenset = frozenset({"greet", "thank", "goodbye"})
     request_intents: frozenset = frozenset(
-        {"faq", "ask_offers", "more_offers", "request_coach", "bot_challenge", "legal_advice", "ask_privacy"}
+        {"faq", "ask_offers", "more_offers", "request_coach", "bot_challenge", "legal_advice", "ask_privacy",
+         "request_data_copy"}
     )
     context_intents: frozenset = frozenset({"inform", "help"})
     same_answer: Dict[str, str] = field(default_factory=lambda: {"ask_offers": "offers", "more_offers": "offers", "inform": "offers"})
@@ -174,12 +196,22 @@ def conjunctions_for(language: Optional[str]) -> frozenset:
     return CONJUNCTIONS.get(language or "", ALL_CONJUNCTIONS) | CONJUNCTIONS["any"]
 
 
+def question_words_for(language: Optional[str]) -> frozenset:
+    """The question words of the message's language (and English), or of all languages when it is unknown."""
+    if language in QUESTION_WORDS:
+        return QUESTION_WORDS[language] | QUESTION_WORDS["any"]
+    return frozenset().union(*QUESTION_WORDS.values())
+
+
 class Cutter:
     """The words of a message and where it may be cut."""
 
     def __init__(self, text: str, language: Optional[str] = None, max_segments: int = 5) -> None:
         self.text = text
         self.conjunctions = conjunctions_for(language)
+        self.question_words = question_words_for(language)
+        self.question_ends = QUESTION_ENDS.get(language or "", frozenset())
+        self.pairs = CONJUNCTION_PAIRS.get(language or "", frozenset())
         self.words = [Word(m.start(), m.end(), fold(m.group(0))) for m in _WORD.finditer(text)]
         self.sentences = self._sentences(max_segments)
 
@@ -198,9 +230,25 @@ class Cutter:
                 continue
             if words[index].folded in SUBORDINATORS:
                 continue
-            if _WEAK.search(gap) or words[index].folded in self.conjunctions:
+            piece_start = cuts[-1] if cuts else first
+            if _WEAK.search(gap) or words[index].folded in self.conjunctions or self._question_starts(index, piece_start):
                 cuts.append(index)
         return sentences
+
+    def _question_starts(self, index: int, piece_start: int) -> bool:
+        """Whether a question may start at word `index` without punctuation, the current piece having started at
+        `piece_start`: at a question word after at least three words ("bu projeyi kim finanse ediyor" is one
+        question: its object comes first), after a question particle or before a two-word conjunction after two."""
+        words, before = self.words, index - piece_start
+        if before < 2 or words[index - 1].folded in self.conjunctions or (
+                index >= 2 and (words[index - 2].folded, words[index - 1].folded) in self.pairs):
+            return False  # a conjunction just before offers the cut already ("und wo seid ihr")
+        if words[index - 1].folded in self.question_ends:
+            return True
+        following = words[index + 1].folded if index + 1 < len(words) else ""
+        if (words[index].folded, following) in self.pairs:
+            return True
+        return before >= 3 and words[index].folded in self.question_words
 
     @staticmethod
     def _abbreviation(word: Word, gap: str) -> bool:
