@@ -48,7 +48,8 @@ def entry_point_slot(tracker: Tracker) -> List[Dict[Text, Any]]:
 def _requested_language(tracker: Tracker) -> str | None:
     """A language the user chose: the language buttons, "write in Turkish", or a deep link such as `hochfeld_ro`."""
     message = latest(tracker)
-    chosen = (message.get("intent") or {}).get("name") == "change_language"
+    asked = {(message.get("intent") or {}).get("name"), (message.get("second") or {}).get("intent")}
+    chosen = "change_language" in asked  # alone, or as one of two requests ("auf Rumänisch bitte, und ...")
     if not chosen and not deep_link(message):
         return None
     for entity in message.get("entities") or []:

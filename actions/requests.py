@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.coach import ActionCoach
 from actions.common import latest
+from actions.language import ActionChangeLanguage
 from actions.legal import ActionLegalAdvice
 from actions.offers import ActionFindOffers
 from actions.privacy import ActionDataCopy
@@ -27,6 +28,8 @@ ACTIONS = {
     "request_coach": ActionCoach,
     "legal_advice": ActionLegalAdvice,
     "request_data_copy": ActionDataCopy,
+    # The language slot was set at the start of the turn (actions/language.py), so both answers are in the new one.
+    "change_language": ActionChangeLanguage,
 }
 
 

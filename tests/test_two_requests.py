@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from afa.db import FaqAnswer, Offer, OfferTopic, UnansweredQuestion, make_engine
-from afa.i18n import gettext
+from afa.i18n import gettext, language_name
 from afa.nlu.multi import Cutter, Guess, MultipleRequests, ReadingConfig, read, read_as_courtesy
 from afa.privacy import pseudonym
 from afa.responses import BTN_COACH, RESPONSES
@@ -239,6 +239,22 @@ def test_a_privacy_question_and_a_copy_request_get_the_notice_then_the_copy(bot:
     notice = [i for i, t in enumerate(replies) if t == privacy_said(language, "utter_privacy")]
     copy = [i for i, t in enumerate(replies) if t.startswith(title_start(language))]
     assert notice and copy and notice[0] < copy[0], replies
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("text", "language", "wanted"), [
+    ("Bitte auf Rumänisch weiter, und gibt es Deutschkurse in Marxloh?", "de", "ro"),
+    ("Romence yazabilir miyiz? bir de Almanca kursu var mı Hochfeld'de", "tr", "ro"),
+    ("Имате ли курс по немски в Марксло? И пишете ми на турски, моля.", "bg", "tr"),
+])
+def test_a_change_of_language_and_a_request_answers_both_in_the_new_language(bot: Bot, text: str, language: str,
+                                                                            wanted: str) -> None:
+    sender = new_sender()
+    replies = [r.get("text") or "" for r in bot.say(sender, text, language_code=language)]
+    changed = gettext(wanted, RESPONSES["utter_language_changed"].text, language=language_name(wanted))
+    assert changed in replies and any("📍" in r for r in replies), replies  # the change, and the offer cards
+    assert bot.slots(sender)["language"] == wanted
+    assert bot.parse(text)["intent"]["name"] in ("change_language", "ask_offers")  # still one top intent
 
 
 @pytest.mark.server

@@ -142,6 +142,8 @@ class LanguageDetector(GraphComponent):
 
 # Canonical values and the names that always mean them, beyond what the training data teaches.
 _DISTRICT_NAMES = {"marxloh": ["marxloh", "marksloh", "marxlo"], "hochfeld": ["hochfeld", "hohfeld", "hochfelt"]}
+LANGUAGE_NAMES = "language_names"  # the message's language names (entities), whatever its intent; not in the output
+TOPIC_ASIDE = "topic_aside"  # a topic stated in a message whose intent asks for none (for afa.nlu.multi); not in the output
 NO_VALUE = NO_GROUP = "none"  # the classifiers' label for "the message names no group / no topic"
 TOPIC_IGNORED_INTENTS = ("bot_challenge", "change_language")
 # Word stems that name a topic wherever they occur (folded when used), beyond the annotated spans of the
@@ -310,13 +312,11 @@ class ContractEntities(GraphComponent):
                 return value
         return None
 
-    def _found(self, text: str, intent: Optional[str]) -> List[Dict[str, Any]]:
-        kinds = ["district"]
-        if intent in self._config["language_intents"]:
-            kinds.append("language")
+    def _found(self, text: str) -> List[Dict[str, Any]]:
+        """Districts and language names, by word."""
         entities = []
         for match in re.finditer(r"[^\W_]+(?:['’-][^\W_]+)*", text):
-            for kind in kinds:
+            for kind in ("district", "language"):
                 value = self.lookup(kind, match.group(0))
                 if value:
                     entities.append(
@@ -334,15 +334,21 @@ class ContractEntities(GraphComponent):
             intent = (message.get(INTENT) or {}).get("name")
             own = ("district", "language", "target_group", "topic")
             entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") not in own]
-            entities += self._found(text, intent)
+            found = self._found(text)
+            # A language name is the `language` entity only in a request to change the language; elsewhere
+            # ("Almanca kursu") it names a topic. Kept aside for afa.nlu.multi, which finds a language change in a
+            # part of the message ("auf Rumänisch bitte, und gibt es Deutschkurse?").
+            names = [e for e in found if e["entity"] == "language"]
+            entities += [e for e in found if e["entity"] != "language" or intent in self._config["language_intents"]]
+            message.set(LANGUAGE_NAMES, names)
             if text.strip():
-                kinds = [("target_group", self._groups, self._config["group_threshold"])]
+                group = self._stated("target_group", self._groups, text, float(self._config["group_threshold"]))
+                topic = self._stated("topic", self._topics, text, float(self._config["topic_threshold"]))
+                entities += [group] if group else []
                 if intent not in self._config["topic_ignored_intents"]:
-                    kinds.append(("topic", self._topics, self._config["topic_threshold"]))
-                for kind, classifier, threshold in kinds:
-                    stated = self._stated(kind, classifier, text, float(threshold))
-                    if stated:
-                        entities.append(stated)
+                    entities += [topic] if topic else []
+                elif topic:  # "Rede ich mit einem Computer?" asks for no course; afa.nlu.multi may find a part that does
+                    message.set(TOPIC_ASIDE, topic)
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
 

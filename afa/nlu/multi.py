@@ -37,9 +37,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from afa.nlu.components import LANGUAGE_NAMES, TOPIC_ASIDE, TOPIC_IGNORED_INTENTS
 from afa.nlu.linear import LinearIntentClassifier, selector_output
 from afa.text import fold
 
@@ -146,7 +147,7 @@ class ReadingConfig:
     courtesy_intents: frozenset = frozenset({"greet", "thank", "goodbye"})
     request_intents: frozenset = frozenset(
         {"faq", "ask_offers", "more_offers", "request_coach", "bot_challenge", "legal_advice", "ask_privacy",
-         "request_data_copy"}
+         "request_data_copy", "change_language"}
     )
     context_intents: frozenset = frozenset({"inform", "help"})
     same_answer: Dict[str, str] = field(default_factory=lambda: {"ask_offers": "offers", "more_offers": "offers", "inform": "offers"})
@@ -556,6 +557,7 @@ class MultipleRequests(GraphComponent):
         if top is None:
             return
         self._make_top(message, top)
+        self._entities_of(message, [p for p in (top, second) if p is not None])
         if second is not None:
             message.set(
                 "second",
@@ -568,6 +570,21 @@ class MultipleRequests(GraphComponent):
                 add_to_output=True,
             )
         message.set("courtesy", reading.courtesy, add_to_output=True)
+
+    @staticmethod
+    def _entities_of(message: Message, parts: List[Part]) -> None:
+        """The `language` entity is the language named inside the part that asks to change it, if one does: not the
+        course's language in the other part ("курс по немски? И пишете ми на турски"). ContractEntities kept all the
+        message's language names aside; it emits them only when the whole message asks for the change."""
+        wanted = [p for p in parts if p.guess.intent == "change_language"]
+        names = [n for n in message.get(LANGUAGE_NAMES) or [] if any(p.start <= n["start"] < p.end for p in wanted)]
+        entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "language"]
+        # The topic of a part that asks for offers, where the whole message was read as asking for none.
+        topic = message.get(TOPIC_ASIDE)
+        asking = [p for p in parts if p.guess.intent not in TOPIC_IGNORED_INTENTS]
+        if topic and any(p.start <= topic["start"] < p.end for p in asking):
+            entities.append(topic)
+        message.set(ENTITIES, entities + names[:1], add_to_output=True)
 
     def _make_top(self, message: Message, part: Part) -> None:
         """The first request becomes the parse result's top intent (and FAQ key), with its own ranking."""
