@@ -230,6 +230,9 @@ class Handover(Base):
     """A conversation handed over to a coach team: the queue entry, who accepted it, where it is relayed."""
 
     __tablename__ = "handovers"
+    # A number is never given twice: after /delete removes a person's newest handovers, SQLite would otherwise reuse
+    # their ids, and a team group would see "#5" (in /open, on the cards' history) for two different people.
+    __table_args__ = {"sqlite_autoincrement": True}
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(64), nullable=False, index=True)  # Rasa sender id = the user's Telegram chat
     team_id = Column(Integer, ForeignKey("teams.id", ondelete="CASCADE"), nullable=False)
@@ -318,8 +321,29 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per step is noise at every start
-    with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), revision)
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # a table rebuild (batch migration) drops the old table: that must not cascade to its references
+            _foreign_keys(connection, False)
+        try:
+            with connection.begin():
+                command.upgrade(alembic_config(connection), revision)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the migration left rows whose references are broken; nothing was changed")
+        finally:
+            if sqlite:
+                _foreign_keys(connection, True)
+
+
+def schema_name(name, type_, parent_names) -> bool:  # type: ignore[no-untyped-def]
+    """Alembic's `include_name`: SQLite's own bookkeeping table (AUTOINCREMENT's `sqlite_sequence`) is no model's."""
+    return not (type_ == "table" and name == "sqlite_sequence")
+
+
+def _foreign_keys(connection, on: bool) -> None:  # type: ignore[no-untyped-def]
+    """SQLite's foreign key enforcement, which can only change outside a transaction."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    connection.commit()
 
 
 def create_schema(engine: Engine) -> None:

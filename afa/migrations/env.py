@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from afa.db import Base
+from afa.db import Base, schema_name
 from afa.settings import get_settings
 
 config = context.config
@@ -24,7 +24,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     # SQLite cannot ALTER most things in place: batch mode rebuilds tables for it.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True,
+                      include_name=schema_name)
     with context.begin_transaction():
         context.run_migrations()
 
