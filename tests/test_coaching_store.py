@@ -99,6 +99,7 @@ def _check_transfers(url: str) -> None:
             with Session(engine, future=True) as s, s.begin():
                 to = Transfer("queue") if target == "queue" else Transfer("team", team=s.execute(
                     select(Team).where(Team.district == "marxloh")).scalar_one())
+                s.get(Handover, hid)  # what each coach saw when pressing (the bot reads it before deciding), the same
                 barrier.wait()
                 results.append(transfer(s, hid, to) is not None)
 
