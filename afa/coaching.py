@@ -160,6 +160,14 @@ def next_office_hours(hours: OfficeHours, now: datetime) -> datetime:
     return hours.next_opening(moment)
 
 
+def age_parts(seconds: float) -> tuple[int, int, int]:
+    """A waiting time as (days, hours, minutes), for the coaches' lists and the console's alike."""
+    minutes = max(0, int(seconds // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    return days, hours, minutes
+
+
 def set_away(session: Session, coach_id: int, until: Optional[datetime]) -> None:
     """Away until `until` (None: back now)."""
     session.execute(

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from afa.coaching import (
-    UNTIL_BACK, AwayError, Transfer, is_available, may_transfer, open_of_team, other_teams, parse_away, set_away,
+    UNTIL_BACK, AwayError, age_parts, Transfer, is_available, may_transfer, open_of_team, other_teams, parse_away, set_away,
     transfer,
 )
 from afa.db import Coach, Handover, Team, as_utc, utcnow
@@ -37,14 +37,12 @@ TRANSFER_DATA = re.compile(r"^trf:(\d{1,12}):(q|c\d{1,12}|t\d{1,12})$")
 
 def age(seconds: float) -> str:
     """A waiting time as a coach reads it: 7 min, 2 h 5 min, 3 d 4 h."""
-    minutes = max(0, int(seconds // 60))
-    if minutes < 60:
-        return _de(texts.AGE_MINUTES, minutes=minutes)
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
+    days, hours, minutes = age_parts(seconds)
+    if days:
+        return _de(texts.AGE_DAYS, days=days, hours=hours)
+    if hours:
         return _de(texts.AGE_HOURS, hours=hours, minutes=minutes)
-    days, hours = divmod(hours, 24)
-    return _de(texts.AGE_DAYS, days=days, hours=hours)
+    return _de(texts.AGE_MINUTES, minutes=minutes)
 
 
 def open_line(handover: Handover, now: datetime) -> str:

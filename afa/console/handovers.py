@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from afa import NO_TARGET_GROUP
-from afa.coaching import UNTIL_BACK, is_available, open_counts, open_of_team
+from afa.coaching import UNTIL_BACK, age_parts, is_available, open_counts, open_of_team
 from afa.console.i18n import _
 from afa.console.offers import DISTRICT_LABELS, LANGUAGE_LABELS, TARGET_GROUP_SHORT
 from afa.console.state import console
@@ -28,9 +28,7 @@ STATUS_LABELS = {"waiting": S_("waiting"), "active": S_("active")}
 
 def age(delta: timedelta) -> str:
     """How long, as staff read it at a glance: "45 min", "2 h 5 min", "3 d 4 h"."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
+    days, hours, minutes = age_parts(delta.total_seconds())
     if days:
         return _("{days} d {hours} h", days=days, hours=hours)
     if hours:
