@@ -190,7 +190,7 @@ def test_rest_conversation_through_a_campaign_entry_point_is_counted_exactly(bot
     campaign = entry_point(url, "marxloh", "tr")
     before = quiet(url)
     sender = new_sender()
-    said = [f"/start {campaign}", "Merhaba, iş arıyorum", '/inform{"target_group": "women"}']
+    said = [f"/start {campaign}", "Merhaba, bir kurs arıyorum", '/inform{"target_group": "women"}']
     bot.say(sender, said[0])
     bot.say(sender, said[1])
     offers = bot.say(sender, said[2])
@@ -353,7 +353,7 @@ def test_telegram_offers_and_a_no_are_counted(front_end, telegram_api, bot: Bot)
     before = quiet(url)
     person = Person(api, language_code="tr")
     person.say("/start marxloh_tr")
-    asked = person.say("Merhaba, iş arıyorum")
+    asked = person.say("Merhaba, bir kurs arıyorum")
     offers = person.press(asked[-1], "kadın", count=2)
     shown = sum(1 for m in offers if "📍" in m.text)
     question = [m for m in offers if m.text == gettext("tr", HELPFUL_QUESTION)]
@@ -365,7 +365,7 @@ def test_telegram_offers_and_a_no_are_counted(front_end, telegram_api, bot: Bot)
         rows(start, conversation_started=1, message=2),
         rows(women, message=2, offer_search=1, offers_shown=shown, helpful_no=("offers", 1)),
     )))
-    nothing_personal(url, [str(person.id)], ["Merhaba, iş arıyorum"])
+    nothing_personal(url, [str(person.id)], ["Merhaba, bir kurs arıyorum"])
 
 
 # --- the purge and the staff's erasure ---------------------------------------------------------------------------

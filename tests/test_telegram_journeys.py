@@ -70,8 +70,8 @@ def _open_handover(person: Person, api, text: str, district: str, group: int, as
 @pytest.mark.parametrize(
     ("language", "deep_link", "message", "group_button"),
     [
-        ("tr", "marxloh", "Merhaba, iş arıyorum", "kadın"),
-        ("bg", "marxloh_bg", "Здравейте, търся работа", "жена"),
+        ("tr", "marxloh", "Merhaba, bir kurs arıyorum", "kadın"),
+        ("bg", "marxloh_bg", "Здравейте, търся някакъв курс", "жена"),
     ],
 )
 def test_journey_1_qr_code_to_offers_with_a_coach_button(front_end, telegram_api, language, deep_link, message, group_button) -> None:  # type: ignore[no-untyped-def]

@@ -121,9 +121,28 @@ def test_a_german_course_asked_for_lists_german_courses_first(bot: Bot, language
 
 
 @pytest.mark.parametrize(
+    ("language", "message", "district"),
+    [("tr", "50 yaşındayım, Marxloh'ta iş arıyorum", "marxloh"), ("bg", "на 50 години съм, търся работа в Хохфелд", "hochfeld"),
+     ("bg", "na 50 godini sam, tarsia rabota v marxloh", "marxloh"), ("de", "Ich bin 52 und suche Arbeit in Hochfeld", "hochfeld")],
+)
+def test_work_asked_for_at_an_age_shows_job_offers_and_names_no_group(bot: Bot, language: str, message: str,
+                                                                      district: str) -> None:
+    sender = new_sender()
+    replies = bot.say(sender, message)
+    slots = bot.slots(sender)
+    assert slots["target_group"] is None and slots["topic"] == "jobs"  # work is asked for; nobody said who they are
+    assert "target_group" not in {e["entity"] for e in bot.parse(message)["entities"]}
+    offers = _offers(bot, language)
+    shown = [offers[card.split("\n")[0]] for card in _cards(replies)]
+    assert shown and all("jobs" in _topics_of(o) for o in shown), [o.key for o in shown]
+    assert all(POSTCODE[district] in card for card in _cards(replies))
+    assert not [p for p in _payloads(replies) if "target_group" in p]  # no group question before the offers
+
+
+@pytest.mark.parametrize(
     ("language", "message"),
-    [("tr", "50 yaşındayım, iş arıyorum"), ("bg", "на 50 години съм, търся работа"),
-     ("bg", "na 50 godini sam, tarsia rabota"), ("de", "Ich bin 52 und suche Arbeit")],
+    [("tr", "50 yaşındayım, bana uygun bir kurs var mı?"), ("bg", "на 50 години съм, какво можете да ми предложите?"),
+     ("bg", "na 50 godini sam, imate li neshto za men"), ("de", "Ich bin 52, habt ihr ein Angebot für mich?")],
 )
 def test_an_age_is_no_target_group_the_groups_are_asked_with_none_of_these(bot: Bot, language: str, message: str) -> None:
     sender = new_sender()
@@ -137,7 +156,7 @@ def test_an_age_is_no_target_group_the_groups_are_asked_with_none_of_these(bot: 
 
 
 @pytest.mark.parametrize(("language", "first", "district"),
-                         [("tr", "Merhaba, bir kurs arıyorum", "hochfeld"), ("bg", "Здравейте, търся работа", "marxloh")])
+                         [("tr", "Merhaba, bir kurs arıyorum", "hochfeld"), ("bg", "Здравейте, търся някакъв курс", "marxloh")])
 def test_none_of_these_searches_without_a_group(bot: Bot, language: str, first: str, district: str) -> None:
     sender = new_sender()
     assert '/inform{"target_group": "none"}' in _payloads(bot.say(sender, first))

@@ -24,7 +24,7 @@ from afa.privacy import pseudonym
 from afa.responses import BTN_COACH, RESPONSES
 from afa.settings import Settings
 from conftest import Bot, new_sender
-from tests.test_privacy_core import said as privacy_said, title_start
+from tests.test_privacy_core import events_of, said as privacy_said, stored_questions, title_start
 
 
 # --- the splitter ---------------------------------------------------------------------------------------------
@@ -78,6 +78,11 @@ def test_no_cut_where_the_word_is_no_conjunction_in_that_language_or_starts_a_cl
     assert pieces("Kann ich mitmachen, wenn ich Bürgergeld bekomme?", "de") == [["Kann ich mitmachen, wenn ich Bürgergeld bekomme"]]
     assert pieces("Мога ли да участвам, ако нямам документи?", "bg") == [["Мога ли да участвам, ако нямам документи"]]
     assert pieces("pot participa, dacă nu am acte?", "ro") == [["pot participa, dacă nu am acte"]]
+    # a relative clause belongs to its request; the same word as a question elsewhere still offers the cut
+    assert pieces("Изтрийте всичко, което пазите за мен", "bg") == [["Изтрийте всичко, което пазите за мен"]]
+    assert pieces("iztriite vsichko, koeto pazite za men", "bg") == [["iztriite vsichko, koeto pazite za men"]]
+    assert pieces("Löscht bitte alles, was ihr über mich habt", "de") == [["Löscht bitte alles, was ihr über mich habt"]]
+    assert pieces("Hallo, was kostet das?", "de") == [["Hallo", "was kostet das"]]
 
 
 def test_an_unknown_language_cuts_at_every_languages_conjunctions() -> None:
@@ -239,6 +244,31 @@ def test_a_privacy_question_and_a_copy_request_get_the_notice_then_the_copy(bot:
     notice = [i for i, t in enumerate(replies) if t == privacy_said(language, "utter_privacy")]
     copy = [i for i, t in enumerate(replies) if t.startswith(title_start(language))]
     assert notice and copy and notice[0] < copy[0], replies
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("text", "language", "yes", "other"), [
+    ("Искам да ми изтриете данните. А кой финансира всичко това?", "bg", "да", "faq/funding"),
+    ("Hangi verilerimi saklıyorsunuz? Onları silebilir misiniz?", "tr", "evet", "ask_privacy"),
+    ("Was speichert ihr über mich? Bitte löscht alles.", "de", "ja", "ask_privacy"),
+])
+def test_a_deletion_beside_another_request_answers_it_then_asks_and_a_yes_in_words_erases(
+    bot: Bot, text: str, language: str, yes: str, other: str
+) -> None:
+    url = bot.settings.database_url
+    sender = new_sender()
+    parsed = bot.parse(text)
+    found = [parsed["intent"]["name"], (parsed.get("second") or {}).get("intent")]
+    assert "request_deletion" in found and (other.split("/")[0] in found), parsed  # both requests, one top intent
+    replies = bot.say(sender, text, language_code=language)
+    texts = [r.get("text") or "" for r in replies]
+    asked = privacy_said(language, "utter_ask_deletion")
+    answer = (faq_answers(bot, language)["funding"] if other == "faq/funding" else privacy_said(language, "utter_privacy"))
+    assert texts[-1] == asked and any(answer in t for t in texts[:-1]), texts  # the other answered, the question last
+    assert [b["payload"] for b in replies[-1].get("buttons") or []] == ["/confirm_deletion", "/cancel_deletion"]
+    assert stored_questions(url, sender) == []  # nothing of a deletion request is kept for review
+    assert bot.text(sender, yes) == privacy_said(language, "utter_deletion_done")
+    assert events_of(url, sender) == 0
 
 
 @pytest.mark.server

@@ -163,8 +163,11 @@ _TOPIC_STEMS = {
                     "приравняване", "recunoaștere", "recunosc", "echivalare", "echival"],
     "qualification": ["ausbildung", "umschulung", "weiterbildung", "qualifizierung", "meslek", "квалификация",
                       "преквалификация", "calificare", "recalificare"],
+    # Work itself: "ich suche Arbeit", "iş arıyorum", "търся работа", "caut de lucru" ask for vacancies (the
+    # classifier still says no to "keine Arbeit" or "Aktiv für Arbeit").
     "jobs": ["stellenangebot", "stellenanzeige", "jobangebot", "jobcafé", "jobbörse", "minijob", "ilan", "eleman",
-             "обяви", "вакансии", "vacante", "angajări", "angaja", "posturi"],
+             "обяви", "вакансии", "vacante", "angajări", "angaja", "posturi", "arbeit", "job", "jobs", "iş", "işi",
+             "работа", "lucru", "muncă", "serviciu", "минижоб"],
 }
 assert tuple(_TOPIC_STEMS) == TOPICS
 _SEEDS_FINGERPRINT = hashlib.sha256(json.dumps([_DISTRICT_NAMES, _TOPIC_STEMS], sort_keys=True).encode()).hexdigest()[:12]

@@ -48,7 +48,9 @@ def build_pipeline(c: float) -> Pipeline:
             ("chars", TfidfVectorizer(preprocessor=fold, analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
         ]
     )
-    classifier = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
+    # newton-cg reaches the same optimum as the default lbfgs (the same probabilities to three decimals on the
+    # development set) in half the time on our 8,000 messages and 50,000 features: training is in every test run.
+    classifier = LogisticRegression(C=c, max_iter=5000, class_weight="balanced", solver="newton-cg")
     return Pipeline([("features", features), ("clf", classifier)])
 
 

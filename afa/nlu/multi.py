@@ -84,7 +84,15 @@ CONJUNCTION_PAIRS = {"tr": frozenset({("bi", "de"), ("bi", "da"), ("bir", "de"),
 SUBORDINATORS = _folded(
     "wenn", "ob", "dass", "weil", "falls", "obwohl", "damit", "eğer", "çünkü", "diye", "ако", "че", "защото", "когато",
     "dacă", "că", "deoarece", "fiindcă", "if", "because", "that",
+    # Relative pronouns: "Изтрийте всичко, което пазите за мен" is one request (Bulgarian, also typed in Latin letters).
+    "което", "който", "която", "които", "каквото", "koeto", "koito", "koqto", "koyato", "kakvoto", "which",
 )
+# A relative clause after "all"/"everything" ("Löscht alles, was ihr über mich habt", "ștergeți tot, ce aveți"): the
+# word is a question word elsewhere ("Hallo, was kostet das?"), so only these pairs keep the clause with its request.
+RELATIVE_PAIRS = frozenset((fold(a), fold(b)) for a, b in (
+    ("alles", "was"), ("das", "was"), ("etwas", "was"), ("nichts", "was"), ("tot", "ce"), ("tot", "ceea"),
+    ("totul", "ce"), ("everything", "what"), ("all", "what"),
+))
 # Apologies, which no intent covers; a part made only of these is a courtesy like a greeting. Folded.
 APOLOGIES = _folded(
     "sorry", "sori", "entschuldigung", "entschuldigen sie", "entschuldige", "verzeihung", "pardon", "kusura bakmayın",
@@ -147,9 +155,12 @@ class ReadingConfig:
     courtesy_intents: frozenset = frozenset({"greet", "thank", "goodbye"})
     request_intents: frozenset = frozenset(
         {"faq", "ask_offers", "more_offers", "request_coach", "bot_challenge", "legal_advice", "ask_privacy",
-         "request_data_copy", "change_language"}
+         "request_data_copy", "change_language", "request_deletion"}
     )
     context_intents: frozenset = frozenset({"inform", "help"})
+    # Parts with these intents ask for no kind of offer, as in ContractEntities ("Rede ich mit einem Computer?"): a
+    # topic it set aside goes back to the message only from a part of another intent (configure both alike).
+    topic_ignored_intents: frozenset = frozenset(TOPIC_IGNORED_INTENTS)
     same_answer: Dict[str, str] = field(default_factory=lambda: {"ask_offers": "offers", "more_offers": "offers", "inform": "offers"})
     confidence: float = 0.3  # a whole sentence: as sure as the fallback needs to answer it on its own
     part_confidence: float = 0.5  # a piece of a sentence (cut at a comma or a conjunction)
@@ -166,7 +177,7 @@ class ReadingConfig:
     def of(cls, config: Dict[str, Any]) -> "ReadingConfig":
         """From the component's config (lists for the sets)."""
         values = {f.name: config[f.name] for f in fields(cls) if f.name in config}
-        for name in ("courtesy_intents", "request_intents", "context_intents"):
+        for name in ("courtesy_intents", "request_intents", "context_intents", "topic_ignored_intents"):
             if name in values:
                 values[name] = frozenset(values[name])
         return cls(**values)
@@ -229,7 +240,7 @@ class Cutter:
                 sentences.append(Sentence(first, index - 1, tuple(cuts[: max_segments - 1])))
                 first, cuts = index, []
                 continue
-            if words[index].folded in SUBORDINATORS:
+            if words[index].folded in SUBORDINATORS or (words[index - 1].folded, words[index].folded) in RELATIVE_PAIRS:
                 continue
             piece_start = cuts[-1] if cuts else first
             if _WEAK.search(gap) or words[index].folded in self.conjunctions or self._question_starts(index, piece_start):
@@ -571,8 +582,7 @@ class MultipleRequests(GraphComponent):
             )
         message.set("courtesy", reading.courtesy, add_to_output=True)
 
-    @staticmethod
-    def _entities_of(message: Message, parts: List[Part]) -> None:
+    def _entities_of(self, message: Message, parts: List[Part]) -> None:
         """The `language` entity is the language named inside the part that asks to change it, if one does: not the
         course's language in the other part ("курс по немски? И пишете ми на турски"). ContractEntities kept all the
         message's language names aside; it emits them only when the whole message asks for the change."""
@@ -581,7 +591,7 @@ class MultipleRequests(GraphComponent):
         entities = [e for e in message.get(ENTITIES) or [] if e.get("entity") != "language"]
         # The topic of a part that asks for offers, where the whole message was read as asking for none.
         topic = message.get(TOPIC_ASIDE)
-        asking = [p for p in parts if p.guess.intent not in TOPIC_IGNORED_INTENTS]
+        asking = [p for p in parts if p.guess.intent not in self._settings.topic_ignored_intents]
         if topic and any(p.start <= topic["start"] < p.end for p in asking):
             entities.append(topic)
         message.set(ENTITIES, entities + names[:1], add_to_output=True)
