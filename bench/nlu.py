@@ -10,7 +10,7 @@ languages we do not serve, the requested language for a language change). `nlu_f
 Also per language: topic F1 (the `topic` entity alone) and, for messages holding two requests
 (`second_intent` in the set), how often both were found in order (`/model/parse`'s top intent and its
 `second`; a second request with the same answer as the first counts as one). The held-out set is by default
-bench/data/heldout_2026-12.yml, written by someone who saw neither the training data nor the earlier set.
+bench/data/heldout_2026-12-04/*.yml, one writer per language who saw neither the training data nor the earlier sets.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from typing import Any
 import requests
 from sklearn.metrics import f1_score
 
-from common import HELDOUT, HELDOUT_2026_11, RESULTS, ROOT, Timer, bench_settings, ensure_database, heldout
+from common import HELDOUT, HELDOUT_2026_11, HELDOUT_SETS, RESULTS, ROOT, Timer, bench_settings, ensure_database, heldout
 
 from afa import LANGUAGES
 from afa.language import LanguageClassifier
@@ -161,8 +161,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pipelines", nargs="+", default=list(PIPELINES), choices=list(PIPELINES))
     parser.add_argument("--no-replies", action="store_true", help="skip the REST reply-language check")
-    parser.add_argument("--heldout", type=Path, nargs="+", default=[HELDOUT],
-                        help=f"the held-out set (the first one: {HELDOUT_2026_11}; the development set: bench/data/dev/*.yml)")
+    parser.add_argument("--heldout", type=Path, nargs="+", default=HELDOUT_SETS,
+                        help=f"the held-out set (earlier ones: {HELDOUT_2026_11}, {HELDOUT}; the development set: "
+                             "bench/data/dev/*.yml)")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     items = [item for path in args.heldout for item in heldout(path)]

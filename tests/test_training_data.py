@@ -55,14 +55,33 @@ def test_no_example_has_two_labels() -> None:
     assert conflicts == {}
 
 
-def test_heldout_bench_set_is_labelled_with_the_contract() -> None:
-    items = yaml.safe_load((PROJECT_ROOT / "bench" / "data" / "heldout.yml").read_text(encoding="utf-8"))
+HELDOUT_SETS = {
+    "heldout.yml": 40,
+    "heldout_2026-12.yml": 80,
+    **{f"heldout_2026-12-04/{lang}.yml": 0 for lang in LANGUAGES},  # one language per file, counted below
+}
+
+
+@pytest.mark.parametrize("name", sorted(HELDOUT_SETS))
+def test_heldout_bench_sets_are_labelled_with_the_contract(name: str) -> None:
+    items = yaml.safe_load((PROJECT_ROOT / "bench" / "data" / name).read_text(encoding="utf-8"))
     per_language = Counter(i["lang"] for i in items)
-    assert all(per_language[lang] >= 40 for lang in LANGUAGES)
+    assert all(per_language[lang] >= HELDOUT_SETS[name] for lang in LANGUAGES)
     for item in items:
-        assert item["intent"] in CONTRACT_INTENTS
+        assert {item["intent"], item.get("second_intent", item["intent"])} <= CONTRACT_INTENTS | EXTENSIONS
         for entity, value in (item.get("entities") or {}).items():
             assert value in VALUES[entity]
+
+
+def test_the_newest_heldout_set_has_what_the_conversation_issue_asks_for() -> None:
+    """At least 80 messages per language, a third noisy, 15 with two requests, every new intent and topic."""
+    for lang in LANGUAGES:
+        items = yaml.safe_load((PROJECT_ROOT / "bench" / "data" / f"heldout_2026-12-04/{lang}.yml").read_text("utf-8"))
+        own = [i for i in items if i["lang"] == lang]
+        assert len(own) >= 80 and sum(i["noisy"] for i in own) * 3 >= len(own)
+        assert sum("second_intent" in i for i in own) >= 15
+        assert {"ask_privacy", "request_deletion", "request_data_copy", "legal_advice"} <= {i["intent"] for i in own}
+        assert {(i.get("entities") or {}).get("topic") for i in own} >= VALUES["topic"]
 
 
 def test_rasa_data_validate_passes() -> None:
