@@ -1,4 +1,4 @@
-"""`python -m afa.rasa_server run …`: Rasa's own command line, with `afa.rasa_speedups` applied first."""
+"""`python -m afa.rasa_server run …` (or `train …`, `test …`, `data validate …`): Rasa's own command line, with `afa.rasa_speedups` applied first."""
 from __future__ import annotations
 
 from afa import rasa_speedups

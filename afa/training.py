@@ -90,8 +90,11 @@ def swap_model(settings: Settings, model: Path) -> bool:
     return True
 
 
-def rasa_executable() -> str:
-    return str(Path(sys.executable).with_name("rasa"))
+def rasa_command() -> list[str]:
+    """Rasa's command line with `afa.rasa_speedups` applied: the training data's entity annotations are checked with
+    `jsonschema.validate` too, once per annotation and per load (five loads per training), which was half of a
+    training's time."""
+    return [sys.executable, "-m", "afa.rasa_server"]
 
 
 def train(settings: Settings, force: bool = False, config: str = "config.yml", out: Path | None = None,
@@ -104,7 +107,7 @@ def train(settings: Settings, force: bool = False, config: str = "config.yml", o
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        rasa_executable(), "train",
+        *rasa_command(), "train",
         "--config", config,
         "--domain", "domain.yml",
         "--data", "data", str(settings.nlu_dir), *([str(settings.generated_dir)] if settings.generated_dir.is_dir() else []),

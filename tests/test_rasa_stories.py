@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from afa.settings import PROJECT_ROOT
+from afa.training import rasa_command
 from conftest import free_port
 
 
 def test_rasa_test_stories_pass(trained_model: Path, tmp_path: Path) -> None:
-    rasa = Path(sys.executable).with_name("rasa")
     result = subprocess.run(
-        [str(rasa), "test", "core", "--model", str(trained_model), "--stories", "tests/test_stories.yml",
+        [*rasa_command(), "test", "core", "--model", str(trained_model), "--stories", "tests/test_stories.yml",
          "--out", str(tmp_path)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "ACTION_PORT": str(free_port())},

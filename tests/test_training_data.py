@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
 import pytest
 import yaml
@@ -12,6 +10,7 @@ import yaml
 from afa import DISTRICTS, FAQ_KEYS, LANGUAGES, TARGET_GROUPS, TOPICS
 from afa.nludata import load_examples
 from afa.settings import PROJECT_ROOT
+from afa.training import rasa_command
 from afa.text import fold
 
 CONTRACT_INTENTS = {
@@ -85,9 +84,8 @@ def test_the_newest_heldout_set_has_what_the_conversation_issue_asks_for() -> No
 
 
 def test_rasa_data_validate_passes() -> None:
-    rasa = Path(sys.executable).with_name("rasa")
     result = subprocess.run(
-        [str(rasa), "data", "validate", "--domain", "domain.yml", "--data", "data", "nlu_data"],
+        [*rasa_command(), "data", "validate", "--domain", "domain.yml", "--data", "data", "nlu_data"],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
