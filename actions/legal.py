@@ -28,8 +28,10 @@ INTENT = "legal_advice"
 
 def named_topics(message: Dict[Text, Any]) -> List[str]:
     """The topics this message names (not earlier ones: a question on Bürgergeld after a German course search is no
-    question about German courses)."""
+    question about German courses). A legal question asks for no offer, so its own topic comes beside the entities
+    ("topic_aside": "Wird mein Diplom anerkannt?" names recognition); a part asking for offers has it as an entity."""
     found = [e.get("value") for e in message.get("entities") or [] if e.get("entity") == "topic"]
+    found.append((message.get("topic_aside") or {}).get("value"))
     return [t for t in dict.fromkeys(found) if t in TOPICS]
 
 

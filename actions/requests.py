@@ -25,7 +25,7 @@ from actions.offers import ActionFindOffers
 from actions.privacy import ActionDataCopy
 
 # Intents whose answer is a response, and those whose answer is an action (run here, in order, after the first).
-RESPONSES = {"bot_challenge": "utter_bot_challenge", "ask_privacy": "utter_privacy"}
+RESPONSES = {"bot_challenge": "utter_bot_challenge", "ask_privacy": "utter_privacy", "help": "utter_help"}
 DELETION, ASK_DELETION = "request_deletion", "utter_ask_deletion"
 ACTIONS = {
     "ask_offers": ActionFindOffers,

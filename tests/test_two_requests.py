@@ -143,6 +143,12 @@ def test_one_question_stays_one_request(component: MultipleRequests) -> None:
         assert len(labels(component, text, language)) <= 1, text
 
 
+def test_asking_what_the_bot_can_do_is_a_request_and_needing_help_is_context(component: MultipleRequests) -> None:
+    assert labels(component, "Was kannst du alles? Suchst du mir auch einen Computerkurs raus?", "de") == ["help", "offers"]
+    assert labels(component, "Ce știi să faci? Îmi găsești și un curs de germană?", "ro") == ["help", "offers"]
+    assert labels(component, "Ich brauche Hilfe. Ich suche einen Computerkurs.", "de") == ["offers"]
+
+
 def test_a_greeting_is_a_courtesy_beside_the_request(component: MultipleRequests) -> None:
     assert component._classify is not None
     reading = read("zdravei kade se namirate", component._classify, component._settings, "bg")
@@ -232,6 +238,17 @@ def test_an_faq_and_the_offer_finder_in_one_message(bot: Bot) -> None:
     funding = position(replies, "Europäischen Sozialfonds")
     cards = [i for i, r in enumerate(replies) if "📍" in (r.get("text") or "")]
     assert cards and funding < cards[0]
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(("text", "language"), [
+    ("Was kannst du alles? Suchst du mir auch einen Computerkurs in Hochfeld raus?", "de"),
+    ("Какво можеш? Ще ми намериш ли и курс по компютри в Марксло?", "bg"),
+])
+def test_what_the_bot_can_do_and_an_offer_search_get_both_answers(bot: Bot, text: str, language: str) -> None:
+    replies = bot.say(new_sender(), text, language_code=language)
+    cards = [i for i, r in enumerate(replies) if "📍" in (r.get("text") or "")]
+    assert cards and position(replies, said(language, "utter_help")) < cards[0]
 
 
 @pytest.mark.server
@@ -397,7 +414,11 @@ def test_a_legal_question_on_recognition_shows_a_recognition_offer(bot: Bot, tex
     assert titles  # the example content has recognition counselling in both districts
     sender = new_sender()
     replies = bot.say(sender, text)
-    assert bot.parse(text)["intent"]["name"] == "legal_advice"
+    parse = bot.parse(text)
+    assert parse["intent"]["name"] == "legal_advice"
+    # It asks whether, not for counselling: no `topic` entity, the topic aside for the legal action.
+    assert [e for e in parse["entities"] if e["entity"] == "topic"] == []
+    assert parse["topic_aside"]["value"] == "recognition"
     intro = position(replies, said(language, "utter_legal_offers"))
     cards = [r["text"].split("\n")[0] for r in replies if "📍" in (r.get("text") or "")]
     assert cards and set(cards) <= titles

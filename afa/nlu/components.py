@@ -143,9 +143,15 @@ class LanguageDetector(GraphComponent):
 # Canonical values and the names that always mean them, beyond what the training data teaches.
 _DISTRICT_NAMES = {"marxloh": ["marxloh", "marksloh", "marxlo"], "hochfeld": ["hochfeld", "hohfeld", "hochfelt"]}
 LANGUAGE_NAMES = "language_names"  # the message's language names (entities), whatever its intent; not in the output
-TOPIC_ASIDE = "topic_aside"  # a topic stated in a message whose intent asks for none (for afa.nlu.multi); not in the output
+# A topic a message names without asking for an offer of it: "Rede ich mit einem Computer?", or a legal question
+# ("Wird mein Diplom hier anerkannt?" asks whether, not for counselling). In the parse result beside the entities:
+# afa.nlu.multi gives it back to a part that does ask for offers, and the legal action shows offers of it.
+TOPIC_ASIDE = "topic_aside"
 NO_VALUE = NO_GROUP = "none"  # the classifiers' label for "the message names no group / no topic"
-TOPIC_IGNORED_INTENTS = ("bot_challenge", "change_language")
+TOPIC_IGNORED_INTENTS = ("bot_challenge", "change_language", "legal_advice")
+# Of those, the intents whose messages the topic classifier still learns from: a legal question's topic decides
+# its answer (offers of it), and "health insurance with a minijob?" names no topic the person asks about.
+TOPIC_LEARNED_INTENTS = ("legal_advice",)
 # Word stems that name a topic wherever they occur (folded when used), beyond the annotated spans of the
 # training data. A cue is evidence, not the decision: "Almanca bilmiyorum" holds the cue "almanca", and the
 # topic classifier, which knows the context, says it is no German course.
@@ -232,6 +238,7 @@ class ContractEntities(GraphComponent):
                 "C": 10.0, "language_intents": ["change_language"],
                 # "Rede ich mit einem Computer?", "auf Deutsch bitte": no kind of offer asked for.
                 "topic_ignored_intents": list(TOPIC_IGNORED_INTENTS),
+                "topic_learned_intents": list(TOPIC_LEARNED_INTENTS),
                 # Rasa's training cache fingerprints a component by its config and data, not its code: the seed
                 # names are part of what is trained, so a change to them must retrain the component.
                 "seeds": _SEEDS_FINGERPRINT}
@@ -283,7 +290,7 @@ class ContractEntities(GraphComponent):
         self._groups = build_pipeline(c).fit(texts, message_labels(annotated, "target_group", TARGET_GROUPS))
         self._cues = {"target_group": cues.learn(annotated, "target_group", TARGET_GROUPS, min_ratio=ratio),
                       "topic": cues.learn(annotated, "topic", TOPICS, _TOPIC_STEMS, min_ratio=ratio)}
-        ignored = set(self._config["topic_ignored_intents"])
+        ignored = set(self._config["topic_ignored_intents"]) - set(self._config["topic_learned_intents"])
         kept = [i for i, intent in enumerate(intents) if intent not in ignored]
         self._topics = fit_topics([texts[i] for i in kept], [annotated[i] for i in kept], self._cues["topic"], c)
         with self._model_storage.write_to(self._resource) as directory:
@@ -351,7 +358,7 @@ class ContractEntities(GraphComponent):
                 if intent not in self._config["topic_ignored_intents"]:
                     entities += [topic] if topic else []
                 elif topic:  # "Rede ich mit einem Computer?" asks for no course; afa.nlu.multi may find a part that does
-                    message.set(TOPIC_ASIDE, topic)
+                    message.set(TOPIC_ASIDE, topic, add_to_output=True)
             message.set(ENTITIES, entities, add_to_output=True)
         return messages
 

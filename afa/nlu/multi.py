@@ -158,6 +158,9 @@ class ReadingConfig:
          "request_data_copy", "change_language", "request_deletion"}
     )
     context_intents: frozenset = frozenset({"inform", "help"})
+    # Context as a statement, a request as a question: "Was kannst du? Findest du auch Praktika?" asks two things,
+    # "Ich brauche Hilfe, ich suche Arbeit" one.
+    question_intents: frozenset = frozenset({"help"})
     # Parts with these intents ask for no kind of offer, as in ContractEntities ("Rede ich mit einem Computer?"): a
     # topic it set aside goes back to the message only from a part of another intent (configure both alike).
     topic_ignored_intents: frozenset = frozenset(TOPIC_IGNORED_INTENTS)
@@ -177,7 +180,8 @@ class ReadingConfig:
     def of(cls, config: Dict[str, Any]) -> "ReadingConfig":
         """From the component's config (lists for the sets)."""
         values = {f.name: config[f.name] for f in fields(cls) if f.name in config}
-        for name in ("courtesy_intents", "request_intents", "context_intents", "topic_ignored_intents"):
+        for name in ("courtesy_intents", "request_intents", "context_intents", "question_intents",
+                     "topic_ignored_intents"):
             if name in values:
                 values[name] = frozenset(values[name])
         return cls(**values)
@@ -328,7 +332,8 @@ class _Judge:
                 return None
             return Part(start, end, text, guess, "request", guess.response_key)
         label = s.same_answer.get(guess.intent, guess.intent)
-        if guess.intent in s.request_intents:
+        asked = cutter.text[end:].lstrip()[:1] in ("?", "？")
+        if guess.intent in s.request_intents or (guess.intent in s.question_intents and asked):
             return Part(start, end, text, guess, "request", label)
         if guess.intent in s.context_intents:
             return Part(start, end, text, guess, "context", label)
