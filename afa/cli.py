@@ -124,16 +124,24 @@ def cmd_i18n_compile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
-    """Regenerate training data from the database, train if anything changed, load the model into Rasa."""
+    """Regenerate training data from the database, train if anything changed, load the model into every registered
+    Rasa server (RASA_SERVERS); non-zero when it reached none."""
     from afa.training import publish
 
     result = publish(settings, None if args.no_generate else _engine(settings), force=args.force, swap=args.swap)
     if result.generated:
         print(f"training data from the database: {result.generated}")
     print(f"model {'trained' if result.trained else 'up to date'}: {result.model}")
-    if args.swap:
-        print(f"loaded into the Rasa server at {settings.rasa_url}" if result.swapped
-              else f"no Rasa server at {settings.rasa_url}")
+    for server in result.servers:
+        if server.loaded:
+            print(f"loaded into the Rasa server at {server.url}")
+        else:
+            print(f"not loaded into the Rasa server at {server.url}: {server.problem}", file=sys.stderr)
+    if args.swap and not result.swapped:
+        print(f"error: no registered Rasa server loaded the model ({', '.join(s.url for s in result.servers)}); "
+              "start one (afa serve) or register the running ones with RASA_SERVERS=http://host:port,...",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -145,12 +153,12 @@ def cmd_actions(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from afa.serve import PortTaken, serve_forever
+    from afa.serve import MissingToken, PortTaken, serve_forever
     from afa.training import train
 
     try:
         return serve_forever(settings, train(settings))
-    except PortTaken as exc:
+    except (PortTaken, MissingToken) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -182,6 +190,33 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> int:
     with Session(engine, future=True) as session, session.begin():
         counts = purge(session, utcnow(), settings)
     print("purged: " + ", ".join(f"{name}: {count}" for name, count in counts.items()))
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    """A consistent copy of the database while the bot runs (SQLite: online backup API; PostgreSQL: pg_dump)."""
+    from afa.backup import BackupError, backup
+
+    try:
+        print(backup(settings, Path(args.path)))
+    except BackupError as exc:
+        _print_errors([str(exc)])
+        return 1
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    """Replace the database with a backup, then erase again everyone erased after it was taken (the erasure ledger)."""
+    from afa.backup import BackupError, restore
+
+    try:
+        restored = restore(settings, Path(args.path))
+    except BackupError as exc:
+        _print_errors([str(exc)])
+        return 1
+    details = ", ".join(f"{name}: {count}" for name, count in restored.erased.counts.items()) or "nothing left to erase"
+    print(f"restored from {args.path}; {len(restored.reapplied)} erasure(s) made after the backup applied again "
+          f"({details})")
     return 0
 
 
@@ -380,7 +415,7 @@ def cmd_staff_deactivate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     """Servers in the background (logs in var/log/); in the foreground Telegram with a token, else the terminal chat."""
     from afa.chat import chat
-    from afa.serve import PortTaken, Services
+    from afa.serve import MissingToken, PortTaken, Services
     from afa.training import train
 
     model = train(settings)
@@ -393,7 +428,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
                 print("TELEGRAM_BOT_TOKEN is set: the Telegram front end is running; Ctrl-C stops it.", flush=True)
                 return cmd_bot(settings, args)
             return chat(settings.rasa_url)
-    except PortTaken as exc:
+    except (PortTaken, MissingToken) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -426,7 +461,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if nothing changed")
     train.add_argument("--no-generate", action="store_true", help="do not regenerate data from the database")
     train.add_argument("--swap", action=argparse.BooleanOptionalAction, default=True,
-                       help="load the model into the running Rasa server (default: yes)")
+                       help="load the model into every registered Rasa server, RASA_SERVERS (default: yes)")
     train.set_defaults(func=cmd_train)
 
     sub.add_parser("actions", help="run the action server with the NLG endpoint").set_defaults(func=cmd_actions)
@@ -464,6 +499,13 @@ def build_parser() -> argparse.ArgumentParser:
     erase.add_argument("id")
     erase.set_defaults(func=cmd_user_delete)
     sub.add_parser("purge", help="remove records older than the retention periods").set_defaults(func=cmd_purge)
+    for verb, what, func in (
+        ("backup", "a consistent copy of the database (while the bot runs)", cmd_backup),
+        ("restore", "replace the database with a backup; later erasures are applied again", cmd_restore),
+    ):
+        copy = sub.add_parser(verb, help=what)
+        copy.add_argument("path")
+        copy.set_defaults(func=func)
 
     review = sub.add_parser("review", help="questions the bot did not understand").add_subparsers(
         dest="review_command", required=True

@@ -284,7 +284,8 @@ class RelayedMessage(Base):
 def make_engine(url: str, echo: bool = False) -> Engine:
     """Create an engine for `url`; SQLite files get their folder and foreign keys switched on."""
     parsed = make_url(url)
-    kwargs = {"future": True, "echo": echo, "pool_pre_ping": True}
+    # hide_parameters: a logged or raised SQL error shows the statement without its values (message texts, chat ids).
+    kwargs = {"future": True, "echo": echo, "pool_pre_ping": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -364,3 +365,13 @@ def shared_engine(url: str) -> Engine:
 # Alembic and the migration test compare with the database.
 from afa import audit, linking, staff, training_runs  # noqa: E402,F401  (after Base: they import it)
 from afa.reach import tables as _reach_tables  # noqa: E402,F401
+
+
+class ErasureRecord(Base):
+    """One erasure of a person (afa.privacy.erase_conversation), by keyed pseudonym only, so that a restore
+    (afa.backup) can erase again whoever was forgotten after the backup was taken."""
+
+    __tablename__ = "erasure_ledger"
+    id = Column(String(32), primary_key=True)  # random, also in the ledger file: the same erasure in both
+    conversation_key = Column(String(64), nullable=False, index=True)  # afa.privacy.pseudonym, never the id
+    erased_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

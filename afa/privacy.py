@@ -9,26 +9,33 @@ In the conversation (every channel): the notice after the first reply (afa.polic
 confirmation, and `/mydata`, a copy of what is kept (`data_copy`, written by `render_data_copy`). A confirmed
 deletion only sets the slot `erasure_requested`: Rasa writes the turn's events back when the turn ends, so the
 tracker store erases after that write (afa.tracker_store), and `purge` finishes any erasure that failed there.
+
+Every erasure is written to the erasure ledger (by pseudonym and time, in the table `erasure_ledger` in the same
+transaction, and once it commits to an append-only file outside the database), so that `afa restore` erases again whoever was
+forgotten after the backup was taken (afa.backup).
 """
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import logging
 import os
 import secrets
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import delete, inspect, select, text
+from sqlalchemy import delete, event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from afa.db import (
     ConsentRecord,
     ConversationPref,
+    ErasureRecord,
     Handover,
     Redaction,
     RelayedMessage,
@@ -39,8 +46,10 @@ from afa.db import (
 from afa.reach import record as reach
 from afa.settings import Settings
 
+logger = logging.getLogger(__name__)
 RASA_EVENTS = "events"  # the table of Rasa's SQL tracker store
 NOTICE_SLOT = "privacy_notice"  # true once the conversation has had the notice (ConsentRecord is the truth)
+_LEDGER_PENDING = "afa_erasure_ledger"  # Session.info: ledger lines to write once the erasure commits
 ERASURE_SLOT = "erasure_requested"  # set by the confirmed deletion; the tracker store erases after saving
 LOCAL_TIME = "Europe/Berlin"  # the programme's time zone, in which a copy states its dates
 
@@ -89,9 +98,8 @@ def _redact_handovers(session: Session, handovers: list[Handover]) -> int:
     return len(handovers)
 
 
-def erase_conversation(session: Session, conversation_id: str, settings: Settings) -> Erased:
-    """Everything held about one person, gone in one transaction (the caller's). The reach statistics keep their
-    counters (anonymous, nothing to erase) and count the deletion."""
+def _erase_person(session: Session, conversation_id: str, key: str) -> Erased:
+    """Everything held about one conversation id (and its pseudonym `key`), in the caller's transaction."""
     erased = Erased()
     if _has_events_table(session):
         result = session.execute(text(f"DELETE FROM {RASA_EVENTS} WHERE sender_id = :id"), {"id": conversation_id})
@@ -99,7 +107,6 @@ def erase_conversation(session: Session, conversation_id: str, settings: Setting
     handovers = list(session.execute(select(Handover).where(Handover.conversation_id == conversation_id)).scalars())
     erased.counts["relayed messages"] = sum(len(h.messages) for h in handovers)
     erased.counts["handovers"] = _redact_handovers(session, handovers)
-    key = pseudonym(conversation_id, settings)
     for name, query in (
         ("unanswered questions", delete(UnansweredQuestion).where(UnansweredQuestion.conversation_key == key)),
         ("preferences", delete(ConversationPref).where(ConversationPref.conversation_id == conversation_id)),
@@ -107,8 +114,84 @@ def erase_conversation(session: Session, conversation_id: str, settings: Setting
     ):
         erased.counts[name] = session.execute(query.execution_options(synchronize_session=False)).rowcount
     session.flush()
+    return erased
+
+
+def erase_conversation(session: Session, conversation_id: str, settings: Settings) -> Erased:
+    """Everything held about one person, gone in one transaction (the caller's), and written to the erasure ledger.
+    The reach statistics keep their counters (anonymous, nothing to erase) and count the deletion."""
+    key = pseudonym(conversation_id, settings)
+    erased = _erase_person(session, conversation_id, key)
+    record_erasure(session, key, settings)
     reach.deletion(session)  # one more deletion today, no other dimension; commits (or rolls back) with the erasure
     return erased
+
+
+def record_erasure(session: Session, key: str, settings: Settings) -> ErasureRecord:
+    """The ledger entry of one erasure: a row in the caller's transaction, and a line in the ledger file once it
+    commits (the console's preview erases in a transaction it rolls back: that is no erasure)."""
+    entry = ErasureRecord(id=uuid.uuid4().hex, conversation_key=key, erased_at=utcnow())
+    session.add(entry)
+    pending = session.info.get(_LEDGER_PENDING)
+    if pending is None:
+        pending = session.info[_LEDGER_PENDING] = []
+        event.listen(session, "after_commit", _write_ledger_lines)
+        event.listen(session, "after_soft_rollback", _drop_ledger_lines)
+    line = json.dumps({"id": entry.id, "key": key, "at": entry.erased_at.isoformat()}) + "\n"
+    pending.append((settings.erasure_ledger_path, line))
+    return entry
+
+
+def _drop_ledger_lines(session: Session, previous_transaction: Any) -> None:
+    """The erasure rolled back (the whole transaction, not a savepoint inside it): no ledger line."""
+    if previous_transaction.parent is None:
+        session.info[_LEDGER_PENDING].clear()
+
+
+def _write_ledger_lines(session: Session) -> None:
+    """After the commit: append the session's ledger lines to the ledger file (the table has them already)."""
+    if session.in_nested_transaction():  # a savepoint's release (the reach counter's): the erasure is not committed
+        return
+    pending = session.info[_LEDGER_PENDING]
+    lines, pending[:] = list(pending), []
+    for path, line in lines:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(descriptor, line.encode("utf-8"))  # one write of one line: appends of processes do not mix
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+        except OSError:
+            # Not raised: the erasure is done. The table has the entry, which every restore but one onto a wiped
+            # database reads (and `afa restore` copies it into the file first); the operator fixes the file.
+            logger.exception("erasure ledger file %s could not be written; the entry is in the database only", path)
+
+
+def erase_pseudonyms(session: Session, keys: set[str], settings: Settings) -> Erased:
+    """Erase again every person whose pseudonym is in `keys` (after a restore): the ids are found by hashing the
+    conversation ids the database holds, as the ledger never keeps an id. Not counted again, not re-recorded."""
+    if not keys:
+        return Erased()
+    found: set[str] = set()
+    sources = [select(Handover.conversation_id), select(ConversationPref.conversation_id),
+               select(ConsentRecord.conversation_id)]
+    for query in sources:
+        found.update(session.execute(query.distinct()).scalars())
+    if _has_events_table(session):
+        found.update(row[0] for row in session.execute(text(f"SELECT DISTINCT sender_id FROM {RASA_EVENTS}")))
+    total = Erased()
+    for conversation_id in sorted(found):
+        key = pseudonym(conversation_id, settings)
+        if key in keys:
+            for name, count in _erase_person(session, conversation_id, key).counts.items():
+                total.counts[name] = total.counts.get(name, 0) + count
+    # Questions are kept by pseudonym alone: also those of a person of whom nothing else is left.
+    query = delete(UnansweredQuestion).where(UnansweredQuestion.conversation_key.in_(sorted(keys)))
+    total.counts["unanswered questions"] = total.counts.get("unanswered questions", 0) + session.execute(
+        query.execution_options(synchronize_session=False)).rowcount
+    return total
 
 
 def pending_erasures(session: Session) -> list[str]:

@@ -4,6 +4,7 @@ Stopped cleanly by Ctrl-C or SIGTERM: both children get SIGTERM, then SIGKILL if
 """
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import signal
@@ -26,6 +27,39 @@ class PortTaken(RuntimeError):
     pass
 
 
+class MissingToken(RuntimeError):
+    """A server asked to listen beyond loopback without the token that guards it."""
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`; any other address or name (0.0.0.0 included) is reachable."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def require_token(host: str, token: str, variable: str, server: str) -> None:
+    """Refuse to listen on `host` beyond loopback unless `token` (the environment's `variable`) is set."""
+    if not token and not is_loopback(host):
+        raise MissingToken(
+            f"the {server} would listen on {host}, beyond loopback, without authentication: set {variable} "
+            f"(the same value on every machine that talks to it), or listen on 127.0.0.1"
+        )
+
+
+def rasa_params(settings: Settings) -> dict[str, str]:
+    """The query parameters every client of Rasa's HTTP API sends: its token (`?token=`), when one is configured."""
+    return {"token": settings.rasa_auth_token} if settings.rasa_auth_token else {}
+
+
+def action_server_headers(token: str) -> dict[str, str]:
+    """The header Rasa (and any other caller) sends to the action server's webhook and NLG routes."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
 def check_port_free(host: str, port: int, variable: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         # As servers bind: connections of a stopped server in TIME_WAIT do not count, a listener does.
@@ -39,13 +73,14 @@ def check_port_free(host: str, port: int, variable: str) -> None:
             ) from exc
 
 
-def wait_for(url: str, timeout: float, process: subprocess.Popen, ready=lambda r: r.ok) -> None:
+def wait_for(url: str, timeout: float, process: subprocess.Popen, ready=lambda r: r.ok,
+             params: Optional[dict[str, str]] = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{' '.join(map(str, process.args[:3]))} exited with status {process.returncode}")
         try:
-            if ready(requests.get(url, timeout=2)):
+            if ready(requests.get(url, params=params, timeout=2)):
                 return
         except requests.RequestException:
             pass
@@ -82,9 +117,14 @@ def sql_tracker_store(database_url: str, root: Path):  # type: ignore[no-untyped
 
 
 def runtime_endpoints(settings: Settings) -> Path:
-    """endpoints.yml with this run's ports, the tracker store (AFA_TRACKER_STORE) and the Redis lock store."""
+    """endpoints.yml with this run's ports, the action server's token, the tracker store (AFA_TRACKER_STORE) and
+    the Redis lock store. Readable by its owner only: it holds the token and the database password."""
     text = (settings.root / "endpoints.yml").read_text(encoding="utf-8").replace("${ACTION_PORT}", str(settings.action_port))
     endpoints = yaml.safe_load(text)
+    if settings.action_server_token:
+        # A header rather than Rasa's `token` query parameter: it never lands in a URL, so never in an access log.
+        for name in ("action_endpoint", "nlg"):
+            endpoints[name]["headers"] = action_server_headers(settings.action_server_token)
     if settings.tracker_store == "sql":
         # Rasa's SQL store, configured as such, as the subclass that erases a conversation on request.
         endpoints["tracker_store"] = {**tracker_store_config(settings.database_url), "type": ERASING_SQL_STORE}
@@ -98,6 +138,8 @@ def runtime_endpoints(settings: Settings) -> Path:
                                    "db": int((redis.path or "/0").lstrip("/") or 0)}
     target = settings.root / "var" / "run" / f"endpoints-{settings.rasa_port}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(mode=0o600)
+    target.chmod(0o600)  # an older file keeps its mode on touch
     target.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
     return target
 
@@ -129,6 +171,8 @@ class Services:
 
     def start(self, timeout: float = 180) -> None:
         s = self.settings
+        require_token(s.host, s.action_server_token, "ACTION_SERVER_TOKEN", "action server")
+        require_token(s.host, s.rasa_auth_token, "RASA_AUTH_TOKEN", "Rasa HTTP API")
         check_port_free(s.host, s.action_port, "ACTION_PORT")
         check_port_free(s.host, s.rasa_port, "RASA_PORT")
         actions = self._spawn("actions", [sys.executable, "-m", "afa.cli", "actions"])
@@ -138,6 +182,7 @@ class Services:
             [
                 sys.executable, "-m", "afa.rasa_server", "run",
                 "--enable-api",
+                *(["--auth-token", s.rasa_auth_token] if s.rasa_auth_token else []),
                 "--interface", s.host,
                 "--port", str(s.rasa_port),
                 "--model", str(self.model),
@@ -145,7 +190,8 @@ class Services:
                 "--credentials", "credentials.yml",
             ],
         )
-        wait_for(f"{s.rasa_url}/status", timeout, rasa, ready=lambda r: r.ok and bool(r.json().get("model_file")))
+        wait_for(f"{s.rasa_url}/status", timeout, rasa, ready=lambda r: r.ok and bool(r.json().get("model_file")),
+                 params=rasa_params(s))
         if self.with_console:
             self._start_console(timeout)
 

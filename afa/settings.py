@@ -29,6 +29,14 @@ class Settings:
     host: str = field(default_factory=lambda: _env("AFA_HOST", "127.0.0.1"))
     rasa_port: int = field(default_factory=lambda: int(_env("RASA_PORT", "5005")))
     action_port: int = field(default_factory=lambda: int(_env("ACTION_PORT", "5055")))
+    # Rasa's HTTP API token (`rasa run --auth-token`), sent by every internal client as `?token=`; required when Rasa
+    # listens beyond loopback. It does not cover the REST channel, which stays on loopback or the private network.
+    rasa_auth_token: str = field(default_factory=lambda: _env("RASA_AUTH_TOKEN", ""))
+    # The shared token of the action server's webhook and NLG routes (Rasa sends it as a header); required when the
+    # action server listens beyond loopback.
+    action_server_token: str = field(default_factory=lambda: _env("ACTION_SERVER_TOKEN", ""))
+    # Every Rasa server `afa train` loads a new model into: comma-separated base URLs; empty: the one at RASA_PORT.
+    rasa_servers: str = field(default_factory=lambda: _env("RASA_SERVERS", ""))
     models_dir: Path = field(default_factory=lambda: Path(_env("AFA_MODELS_DIR", str(PROJECT_ROOT / "models"))))
     # The reviewed seed content: a folder (or file) in the `afa content import` format.
     content_path: Path = field(default_factory=lambda: Path(_env("AFA_CONTENT", str(PROJECT_ROOT / "content"))))
@@ -61,6 +69,10 @@ class Settings:
     handover_retention_days: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_RETENTION_DAYS", "180")))
     # The secret that turns Telegram ids into pseudonyms for logs and deletion lookups; empty: var/secret-salt.
     log_salt: str = field(default_factory=lambda: _env("AFA_LOG_SALT", ""))
+    # The erasure ledger's append-only file (afa.backup): who was erased when, by pseudonym, outside the database so
+    # that it survives a restore, even onto a wiped database; best kept on the backups' volume. Empty: beside a
+    # SQLite file (afa.db → afa-erasures.jsonl), else var/erasures.jsonl.
+    erasure_ledger: str = field(default_factory=lambda: _env("AFA_ERASURE_LEDGER", ""))
     # How long a message waits for Rasa, or a reply for Telegram, to come back before it is given up.
     patience_seconds: float = field(default_factory=lambda: float(_env("AFA_PATIENCE_SECONDS", "3600")))
 
@@ -85,8 +97,23 @@ class Settings:
         return (self.console_url or f"http://{self.host}:{self.console_port}").rstrip("/")
 
     @property
+    def erasure_ledger_path(self) -> Path:
+        if self.erasure_ledger:
+            return Path(self.erasure_ledger)
+        if self.database_url.startswith("sqlite:///") and self.database_url != "sqlite:///:memory:":
+            database = Path(self.database_url[len("sqlite:///"):])
+            return database.with_name(f"{database.stem}-erasures.jsonl")
+        return self.root / "var" / "erasures.jsonl"
+
+    @property
     def rasa_url(self) -> str:
         return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def rasa_server_urls(self) -> list[str]:
+        """RASA_SERVERS as a list of base URLs, or this machine's Rasa server when none are registered."""
+        urls = [url.strip().rstrip("/") for url in self.rasa_servers.split(",") if url.strip()]
+        return urls or [self.rasa_url]
 
     @property
     def telegram_file_url(self) -> str:

@@ -59,6 +59,11 @@ def erase_if_requested(tracker: DialogueStateTracker) -> bool:
 class ErasingSQLTrackerStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore (configured exactly like it) that erases a conversation after saving its last turn."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rasa makes its own engine: a logged SQL error must not carry the events' texts either (afa.db.make_engine).
+        self.engine.hide_parameters = True
+
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         return loaded(await super().retrieve(sender_id))
 

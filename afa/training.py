@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from afa.db import FaqExample
+from afa.serve import rasa_params
 from afa.settings import Settings
 
 # Everything that changes what the trained model does, including the code of our pipeline components.
@@ -80,14 +81,41 @@ def _escape(text: str) -> str:
     return " ".join(text.replace("[", "(").replace("]", ")").split())
 
 
-def swap_model(settings: Settings, model: Path) -> bool:
-    """Load `model` into the running Rasa server (Rasa's own `PUT /model`); conversations stay. False if none runs."""
+def swap_model(settings: Settings, model: Path, url: str | None = None) -> bool:
+    """Load `model` into the Rasa server at `url` (default: RASA_PORT's), Rasa's own `PUT /model` with its token;
+    conversations stay. False if none runs there."""
     try:
-        response = requests.put(f"{settings.rasa_url}/model", json={"model_file": str(model.resolve())}, timeout=300)
-    except requests.ConnectionError:
+        response = requests.put(f"{url or settings.rasa_url}/model", json={"model_file": str(model.resolve())},
+                                params=rasa_params(settings), timeout=(10, 300))
+    except requests.ConnectionError:  # refused, unknown host, or no answer to connect within 10 s
         return False
     response.raise_for_status()
     return True
+
+
+@dataclass(frozen=True)
+class ServerSwap:
+    """What one registered Rasa server did with the new model."""
+
+    url: str
+    loaded: bool
+    problem: str = ""  # why not: nothing listening, or what the server answered
+
+
+def swap_everywhere(settings: Settings, model: Path) -> tuple[ServerSwap, ...]:
+    """Load `model` into every registered Rasa server (RASA_SERVERS), one after another, so that the others keep
+    answering while one loads. Each server reads the file at the same path: the models folder is shared."""
+    results = []
+    for url in settings.rasa_server_urls:
+        try:
+            loaded = swap_model(settings, model, url)
+            results.append(ServerSwap(url, loaded, "" if loaded else "no Rasa server answers there"))
+        except requests.HTTPError as exc:
+            # Rasa's error body names the cause (no such model file, wrong token); it carries no conversation.
+            results.append(ServerSwap(url, False, f"answered {exc.response.status_code}: {exc.response.text[:300]}"))
+        except requests.RequestException as exc:  # it took the request but did not answer in time
+            results.append(ServerSwap(url, False, f"no answer ({type(exc).__name__})"))
+    return tuple(results)
 
 
 def rasa_command() -> list[str]:
@@ -124,14 +152,15 @@ def train(settings: Settings, force: bool = False, config: str = "config.yml", o
 class Published:
     model: Path
     trained: bool  # False: the model for these inputs existed already
-    swapped: bool  # False: no Rasa server was running to load it
+    swapped: bool  # False: no registered Rasa server loaded it
     generated: Path | None
+    servers: tuple[ServerSwap, ...] = ()  # each registered Rasa server, loaded or why not
 
 
 def publish(settings: Settings, engine: Engine | None, force: bool = False, swap: bool = True,
             log: IO[bytes] | None = None) -> Published:
     """What `afa train` and the console's "train and publish" do: regenerate the data from the database, train
-    if anything changed, load the model into the running Rasa server. A failed training raises and leaves the
+    if anything changed, load the model into every registered Rasa server. A failed training raises and leaves the
     running model as it was."""
     generated = None
     if engine is not None:  # None: train from the files as they are
@@ -139,5 +168,5 @@ def publish(settings: Settings, engine: Engine | None, force: bool = False, swap
             generated = generate_training_data(session, settings.generated_dir)
     existed = model_path(settings).exists()
     path = train(settings, force=force, log=log)
-    swapped = swap_model(settings, path) if swap else False
-    return Published(path, force or not existed, swapped, generated)
+    servers = swap_everywhere(settings, path) if swap else ()
+    return Published(path, force or not existed, any(s.loaded for s in servers), generated, servers)

@@ -27,7 +27,7 @@ import requests
 
 from common import RESULTS, ROOT, Timer, bench_settings, ensure_database, free_port, heldout, summary
 
-from afa.serve import Services, wait_for
+from afa.serve import Services, rasa_params, wait_for
 from afa.training import train
 
 
@@ -99,6 +99,7 @@ def main() -> None:
     texts = [item["text"] for item in heldout()]
     with Services(settings, model, log_dir=RESULTS / "logs"):
         http = requests.Session()
+        http.params.update(rasa_params(settings))  # /model/parse takes RASA_AUTH_TOKEN; the REST channel ignores it
         parse_url = f"{settings.rasa_url}/model/parse"
         hook_url = f"{settings.rasa_url}/webhooks/rest/webhook"
         for text in texts[:20]:  # warm-up

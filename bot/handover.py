@@ -11,13 +11,13 @@ import logging
 import re
 import time
 from datetime import datetime, timedelta
-from typing import Optional
+from typing import Any, Awaitable, Callable, Hashable, Optional
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, ReplyParameters, Update, User
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from afa.content import render_contacts
@@ -45,7 +45,7 @@ from afa.i18n import day_and_time, gettext, language_name, list_of
 from afa.reach import record as reach
 from afa.responses import HELPFUL_QUESTION, TARGET_GROUP_LABELS, helpful_buttons
 from bot import texts
-from bot.privacy import purge_when_due, redact
+from bot.privacy import pending_redactions, purge_when_due, redact_one
 from bot.replies import MAX_TEXT, split_text
 from bot.state import FrontEnd, front_end
 
@@ -54,6 +54,7 @@ COACH_LANGUAGE = "de"  # cards and notes in the team groups
 ACCEPT_DATA = re.compile(r"^acc:(\d{1,12})$")
 HISTORY_SHOWN = 3  # earlier handovers listed on a card (all are counted)
 KINDS = ("text", "photo", "voice", "sticker", "document", "video", "audio", "animation", "video_note", "location", "contact")
+DONE, FAILED, BACKING_OFF = "done", "failed", "backing off"  # an item's outcome in a background pass
 CAPTIONED = {"photo", "voice", "document", "video", "audio", "animation"}
 
 
@@ -225,9 +226,11 @@ async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
             "reply_parameters": ReplyParameters(card.message_id, allow_sending_without_reply=True)}
         for piece in split_text(so_far) if so_far else []:  # passed on by another team: everything so far
             await bot.send_message(group, piece, **where)
-    except BaseException:
+    except BaseException as exc:
         with fe.session() as session:  # the next background pass tries again
             release_cards(session, handover_id)
+        if isinstance(exc, TelegramError) and unreachable(exc):
+            await _team_unreachable(fe, bot, handover_id)
         raise
     with fe.session() as session:
         session.get(Handover, handover_id).card_message_id = card.message_id
@@ -277,28 +280,107 @@ async def _deliver(bot: Bot, handover: Handover, message: RelayedMessage) -> int
 
 
 async def flush(fe: FrontEnd, bot: Bot, handover_id: int, header: Optional[str] = None) -> None:
-    """Delivers what is stored and not yet delivered, oldest first; stops at the first failure (order matters).
+    """Delivers what is stored and not yet delivered, oldest first; stops at the first failure (order matters),
+    keeping the rest for the background pass.
 
     `header` goes to the group first when there is a backlog (what the user wrote while waiting)."""
+    failure = await deliver_pending(fe, bot, handover_id, header)
+    if failure is not None:
+        logger.warning("handover %s: delivery failed (%s); kept for the next try", handover_id, _reason(failure))
+
+
+async def deliver_pending(fe: FrontEnd, bot: Bot, handover_id: int, header: Optional[str] = None) -> Optional[TelegramError]:
+    """`flush` without the log line: the failure that stopped the delivery (the rest is kept), or None.
+
+    A person who blocked the bot gets nothing more: the coaches' messages to them are settled undelivered and the
+    group is told once. A team group that removed the bot keeps the person's messages for later, and the person is
+    told once, with the team's other contacts."""
     lock = fe.relay_locks.setdefault(handover_id, asyncio.Lock())
     async with lock:
         with fe.session() as session:
             handover = session.get(Handover, handover_id)
             if handover is None or handover.status != "active":
-                return
+                return None
             pending = undelivered(session, handover_id)
-        if header and any(m.direction == "user" for m in pending):
-            await bot.send_message(handover.group_chat_id, header, **_in_thread(handover))
+        try:
+            if header and any(m.direction == "user" for m in pending):
+                await bot.send_message(handover.group_chat_id, header, **_in_thread(handover))
+        except TelegramError as exc:
+            return await _undeliverable(fe, bot, handover, "user", exc)
         for message in pending:
             try:
-                copy_id = await _deliver(bot, handover, message)
+                copy_id: Optional[int] = await _deliver(bot, handover, message)
             except TelegramError as exc:
-                logger.warning("handover %s: delivery failed (%s); kept for the next try", handover_id, type(exc).__name__)
-                return
+                if await _undeliverable(fe, bot, handover, message.direction, exc) is not None:
+                    return exc
+                copy_id = None  # settled without a copy: the person cannot receive it
+            else:
+                fe.told.discard(("unreachable", handover_id) if message.direction == "user" else ("blocked", handover_id))
             with fe.session() as session:
                 stored = session.get(RelayedMessage, message.id)
                 if stored is not None:
                     stored.delivered_at, stored.copy_message_id = utcnow(), copy_id
+    fe.backoff.succeeded(("deliver", handover_id))  # nothing left: a later message is tried at once by the pass too
+    return None
+
+
+def unreachable(exc: TelegramError) -> bool:
+    """Telegram will not deliver to this chat until someone there changes it: the person blocked the bot (or
+    deleted their account), the group removed it, or the chat is gone."""
+    return isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and "chat not found" in str(exc).lower())
+
+
+def _reason(exc: BaseException) -> str:
+    """What a log line may say about a failure: Telegram's own description; of anything else only its type (a
+    database error carries the query's values, message texts and chat ids among them)."""
+    return str(exc) if isinstance(exc, TelegramError) else type(exc).__name__
+
+
+async def _undeliverable(fe: FrontEnd, bot: Bot, handover: Handover, direction: str, exc: TelegramError) -> Optional[TelegramError]:
+    """A message that Telegram refused: None when it is to be given up (the person cannot receive it any more),
+    else the failure (kept for a later try). The other side is told where it is useful."""
+    if not unreachable(exc):
+        return exc
+    if direction == "coach":
+        await _person_blocked(fe, bot, handover)
+        return None
+    await _team_unreachable(fe, bot, handover.id)
+    return exc
+
+
+async def _person_blocked(fe: FrontEnd, bot: Bot, handover: Handover) -> None:
+    """The team group hears, once per handover, that the person cannot be reached on Telegram any more."""
+    if ("blocked", handover.id) in fe.told:
+        return
+    try:
+        await bot.send_message(handover.group_chat_id, _de(texts.PERSON_UNREACHABLE, id=handover.id), **_in_thread(handover))
+    except TelegramError as exc:
+        logger.warning("handover %s: the group not told of the blocked person (%s)", handover.id, _reason(exc))
+        return
+    fe.told.add(("blocked", handover.id))
+    logger.info("handover %s: the person cannot be reached; the group is told", handover.id)
+
+
+async def _team_unreachable(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
+    """The person hears, once per handover and in their language, that the team cannot be reached right now, with
+    the team's phone numbers and e-mail addresses from the content."""
+    if ("unreachable", handover_id) in fe.told:
+        return
+    try:
+        with fe.session() as session:
+            handover = session.get(Handover, handover_id)
+            if handover is None:
+                return
+            language, district = handover.language, handover.team.district
+            contacts = render_contacts(session, language, district)
+            chat_id = int(handover.conversation_id)
+        await bot.send_message(chat_id, gettext(language, texts.TEAM_UNREACHABLE, district=district.capitalize(),
+                                                contacts=contacts))
+    except (TelegramError, SQLAlchemyError) as exc:
+        logger.warning("handover %s: the person not told that the team is unreachable (%s)", handover_id, _reason(exc))
+        return
+    fe.told.add(("unreachable", handover_id))
+    logger.info("handover %s: the team group cannot be reached; the person is told", handover_id)
 
 
 def _store(session, handover: Handover, direction: str, update: Update, sender_name: str) -> None:  # type: ignore[no-untyped-def]
@@ -546,35 +628,84 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-async def _remind(fe: FrontEnd, bot: Bot, now: datetime) -> None:
+async def _reminders_due(fe: FrontEnd, now: datetime) -> list[tuple[int, int, dict[str, object], str, list[MessageEntity]]]:
     with fe.session() as session:
         due = due_reminders(session, now, timedelta(minutes=fe.settings.handover_remind_minutes))
-        notes = [(h.id, h.group_chat_id, _in_thread(h), *reminder(h)) for h in due]
-    for handover_id, group, where, text, entities in notes:
-        await bot.send_message(group, text, entities=entities or None, **where)
-        with fe.session() as session:
-            session.get(Handover, handover_id).reminded_at = now
+        return [(h.id, h.group_chat_id, _in_thread(h), *reminder(h)) for h in due]
 
 
-async def run_jobs(fe: FrontEnd, bot: Bot) -> None:
-    """One pass of the background work: missing cards, undelivered messages, reminders."""
+async def _remind(fe: FrontEnd, bot: Bot, handover_id: int, group: int, where: dict[str, object], text: str,
+                  entities: list[MessageEntity], now: datetime) -> None:
+    await bot.send_message(group, text, entities=entities or None, **where)
     with fe.session() as session:
-        cards = [h.id for h in without_card(session)]
-        pending = [h.id for h in with_undelivered(session)]
-    for handover_id in cards:
-        await post_card(fe, bot, handover_id)
-    for handover_id in pending:
-        await flush(fe, bot, handover_id)
-    await _remind(fe, bot, utcnow())
-    await redact(fe, bot)
+        session.get(Handover, handover_id).reminded_at = now
+
+
+async def _retry_delivery(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
+    failure = await deliver_pending(fe, bot, handover_id)
+    if failure is not None:
+        raise failure
+
+
+async def _isolated(fe: FrontEnd, key: Hashable, work: Callable[..., Awaitable[Any]], *args: Any) -> tuple[str, Any]:
+    """One item of the background pass: (DONE, its result), (FAILED, None), or (BACKING_OFF, None) when it failed
+    lately and its time has not come. A failure is logged once (the first in a row, and again when it works),
+    backed off and never raised, so the pass goes on."""
+    if not fe.backoff.due(key):
+        return BACKING_OFF, None
+    try:
+        result = await work(*args)
+    except Exception as exc:  # noqa: BLE001 - any fault of one item (Telegram, the database, a bug) stays that item's
+        if fe.backoff.failed(key) == 1:
+            logger.warning("background item %s failed (%s); trying again later, with back-off", key, _reason(exc))
+        return FAILED, None
+    if fe.backoff.succeeded(key):
+        logger.info("background item %s works again", key)
+    return DONE, result
+
+
+async def _listed(fe: FrontEnd) -> tuple[list[int], list[int]]:
+    with fe.session() as session:
+        return [h.id for h in without_card(session)], [h.id for h in with_undelivered(session)]
+
+
+async def _pending_redactions(fe: FrontEnd) -> list[Any]:
+    return pending_redactions(fe)
+
+
+async def _purge(fe: FrontEnd) -> None:
     purge_when_due(fe, time.monotonic())
 
 
+async def run_jobs(fe: FrontEnd, bot: Bot) -> int:
+    """One pass of the background work: missing cards, undelivered messages, reminders, redactions, the retention
+    purge. Each item on its own: one that fails (a group that removed the bot, a deleted topic, a database error)
+    backs off while the others go on. Returns how many items failed in this pass."""
+    listing = await _isolated(fe, ("list",), _listed, fe)
+    outcomes = [listing]
+    cards, pending = listing[1] or ([], [])
+    for handover_id in cards:
+        outcomes.append(await _isolated(fe, ("card", handover_id), post_card, fe, bot, handover_id))
+    for handover_id in pending:
+        outcomes.append(await _isolated(fe, ("deliver", handover_id), _retry_delivery, fe, bot, handover_id))
+    now = utcnow()
+    reminders = await _isolated(fe, ("reminders",), _reminders_due, fe, now)
+    outcomes.append(reminders)
+    for note in reminders[1] or []:
+        outcomes.append(await _isolated(fe, ("remind", note[0]), _remind, fe, bot, *note, now))
+    redactions = await _isolated(fe, ("redactions",), _pending_redactions, fe)
+    outcomes.append(redactions)
+    for item in redactions[1] or []:
+        outcomes.append(await _isolated(fe, ("redact", item.id), redact_one, fe, bot, item))
+    outcomes.append(await _isolated(fe, ("purge",), _purge, fe))
+    return sum(1 for outcome, _ in outcomes if outcome == FAILED)
+
+
 async def jobs_forever(fe: FrontEnd, bot: Bot) -> None:
-    """Runs `run_jobs` every `AFA_JOBS_INTERVAL_SECONDS` until cancelled; a failing pass is logged, not fatal."""
+    """Runs `run_jobs` every `AFA_JOBS_INTERVAL_SECONDS` until cancelled; nothing that fails in a pass is fatal."""
     while True:
         try:
             await run_jobs(fe, bot)
-        except (SQLAlchemyError, TelegramError):
+        except Exception:  # noqa: BLE001 - run_jobs isolates its items; this guards the loop itself
             logger.warning("background pass failed; trying again in %.0f s", fe.settings.jobs_interval_seconds, exc_info=True)
         await asyncio.sleep(fe.settings.jobs_interval_seconds)

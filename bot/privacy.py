@@ -13,7 +13,7 @@ from typing import Optional
 
 from sqlalchemy import delete, select
 from telegram import Bot, InputFile
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from afa.db import Redaction, utcnow
 from afa.i18n import gettext
@@ -38,20 +38,33 @@ async def send_document(bot: Bot, chat_id: int, filename: str, text: str) -> Non
 
 
 async def redact(fe: FrontEnd, bot: Bot) -> None:
-    """Cards of erased conversations become a note; copies of the person's messages leave the team group."""
-    with fe.session() as session:
-        pending = list(session.execute(select(Redaction).order_by(Redaction.id)).scalars())
-    note = gettext("de", texts.CARD_DELETED)
-    for item in pending:
+    """Cards of erased conversations become a note; copies of the person's messages leave the team group.
+    One that fails for another reason than being gone already (the bot removed from the group) stays for the
+    background pass, and the others go on."""
+    for item in pending_redactions(fe):
         try:
-            if item.action == "card":
-                await bot.edit_message_text(note, chat_id=item.chat_id, message_id=item.message_id, reply_markup=None)
-            else:
-                await bot.delete_message(item.chat_id, item.message_id)
-        except BadRequest as exc:  # already gone, or too old for Telegram to delete: nothing more to do
-            logger.info("redaction %s skipped (%s)", item.id, exc)
-        with fe.session() as session:
-            session.execute(delete(Redaction).where(Redaction.id == item.id))
+            await redact_one(fe, bot, item)
+        except TelegramError as exc:
+            logger.info("redaction %s kept for later (%s)", item.id, type(exc).__name__)
+
+
+def pending_redactions(fe: FrontEnd) -> list[Redaction]:
+    with fe.session() as session:
+        return list(session.execute(select(Redaction).order_by(Redaction.id)).scalars())
+
+
+async def redact_one(fe: FrontEnd, bot: Bot, item: Redaction) -> None:
+    """One redaction, then its row is gone; Telegram errors other than "already gone" propagate (row kept)."""
+    try:
+        if item.action == "card":
+            note = gettext("de", texts.CARD_DELETED)
+            await bot.edit_message_text(note, chat_id=item.chat_id, message_id=item.message_id, reply_markup=None)
+        else:
+            await bot.delete_message(item.chat_id, item.message_id)
+    except BadRequest as exc:  # already gone, or too old for Telegram to delete: nothing more to do
+        logger.info("redaction %s skipped (%s)", item.id, exc)
+    with fe.session() as session:
+        session.execute(delete(Redaction).where(Redaction.id == item.id))
 
 
 def purge_when_due(fe: FrontEnd, now: float) -> Optional[dict[str, int]]:

@@ -30,6 +30,11 @@ GROUP_ONLY_PRIVATE = N_("I only talk in private chats. Please write to me direct
 BUTTON_EXPIRED = N_("This button no longer works. Please write your question or send /help.")
 HANDOVER_ACCEPTED = N_("{name} from the coach team in {district} has joined the chat. You can now write to each other here.")
 HANDOVER_KEPT = N_("Thank you, I have kept your message for the coach.")
+# The team's group cannot be reached on Telegram (it removed the bot): the messages wait; the team's own contacts.
+TEAM_UNREACHABLE = N_(
+    "I cannot reach the coach team in {district} on Telegram at the moment. Your messages are kept and passed on as "
+    "soon as the team can be reached again. You can also contact the team directly:\n\n{contacts}"
+)
 HANDOVER_ENDED = N_("The coach has ended the conversation. I am the chat assistant again: how can I help you?")
 HANDOVER_CANCELLED = N_("Your request to the coach team is cancelled. I am the chat assistant again: how can I help you?")
 NOTHING_TO_CANCEL = N_("There is no open request to a coach.")
@@ -115,6 +120,10 @@ WHICH_HANDOVER = N_("Please reply to a message of the conversation you mean.")
 NOT_YOURS = N_("Request #{id} is handled by {name}.")
 CLOSED_IN_GROUP = N_("Request #{id} is closed. The bot answers the user again.")
 CANCELLED_IN_GROUP = N_("The user has cancelled request #{id}.")
+PERSON_UNREACHABLE = N_(
+    "Request #{id}: the person can no longer be reached on Telegram (they have blocked the bot or deleted their "
+    "account). Your message was not delivered. /end closes the request."
+)
 RELAY_PREFIX = N_("#{id}: {text}")
 EDITED_PREFIX = N_("(edited) {text}")
 SAY_USAGE = N_("Ready-made texts: {names}. Example: /say appointment 2026-12-03 10:30")

@@ -146,6 +146,7 @@ class BotApiServer:
             self._messages: dict[int, dict[int, JSON]] = {}
             self._updates: list[JSON] = []
             self._failures: dict[str, list[BotApiError]] = {}
+            self._blocked: dict[int, str] = {}  # chat id → the 403 description every call about that chat gets
 
     def start(self) -> BotApiServer:
         """Serve on a free port from an event loop in a daemon thread."""
@@ -208,6 +209,8 @@ class BotApiServer:
                 failures = self._failures.get(name.lower())
                 if failures:
                     raise failures.pop(0)
+                if params.get("chat_id") in self._blocked:
+                    raise BotApiError(403, self._blocked[params["chat_id"]])
                 if handler is None:
                     raise BotApiError(404, "Not Found")
             if asyncio.iscoroutinefunction(handler):
@@ -602,6 +605,22 @@ class BotApiServer:
         error = BotApiError(status, description or HTTPStatus(status).phrase, retry_after if status == 429 else None)
         with self._lock:
             self._failures.setdefault(method.lower(), []).extend([error] * count)
+
+    def block(self, chat_id: int, description: str | None = None) -> None:
+        """Every later call about `chat_id` answers 403 as real Telegram does: the person blocked the bot, or the
+        group removed it ("Forbidden: bot was kicked from the group chat"); `unblock` undoes it."""
+        if description is None:
+            chat = self._chats.get(chat_id, {"type": "private" if chat_id > 0 else "supergroup"})
+            kind = {"private": "", "group": "group chat", "supergroup": "supergroup chat", "channel": "channel chat"}
+            where = kind.get(chat["type"], "group chat")
+            description = f"Forbidden: bot was kicked from the {where}" if where else "Forbidden: bot was blocked by the user"
+        with self._lock:
+            self._blocked[chat_id] = description
+
+    def unblock(self, chat_id: int) -> None:
+        """Calls about `chat_id` succeed again (the person unblocked the bot, or the group added it back)."""
+        with self._lock:
+            self._blocked.pop(chat_id, None)
 
     def messages(self, chat_id: int) -> list[Sent]:
         """Messages the bot sent in a chat, in order (deleted ones flagged)."""

@@ -96,12 +96,14 @@ class Bot:
         return "\n".join(m.get("text") or "" for m in self.say(sender, text, **metadata))
 
     def parse(self, text: str) -> dict[str, Any]:
-        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60)
+        response = requests.post(f"{self.url}/model/parse", json={"text": text}, timeout=60,
+                                 params={"token": self.settings.rasa_auth_token or None})  # None: not sent
         response.raise_for_status()
         return response.json()
 
     def slots(self, sender: str) -> dict[str, Any]:
-        tracker = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30).json()
+        tracker = requests.get(f"{self.url}/conversations/{sender}/tracker", timeout=30,
+                               params={"token": self.settings.rasa_auth_token or None}).json()
         return tracker["slots"]
 
 
