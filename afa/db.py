@@ -19,13 +19,14 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
     UniqueConstraint,
     create_engine,
     event,
     false as sa_false,
 )
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.orm import declarative_base, deferred, relationship
 
 Base = declarative_base()
 
@@ -248,6 +249,10 @@ class Handover(Base):
     coach_name = Column(String(200), nullable=True)
     group_chat_id = Column(BigInteger, nullable=True)
     card_message_id = Column(BigInteger, nullable=True)
+    # When a front end claimed posting the card; deferred: only the claims read it (in SQL), and loading a handover
+    # must not need it, and server_default keeps it out of INSERTs (the migration tests open handovers on a schema
+    # from before 0013).
+    card_claimed_at = deferred(Column(DateTime(timezone=True), nullable=True, server_default=text("NULL")))
     topic_id = Column(BigInteger, nullable=True)  # forum topic (message_thread_id) when the group has topics
     # What the reach statistics count Accept and the end under (afa.reach): the channel and the campaign entry point
     # (a deep-link payload) of the request. Codes only, nothing personal.

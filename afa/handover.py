@@ -18,6 +18,7 @@ from afa.db import HANDOVER_OPEN, Coach, ConversationPref, Handover, RelayedMess
 from afa.schedule import OfficeHours
 
 CARD_CLAIMED = 0  # card_message_id while a front end posts the card (Telegram's message ids start at 1)
+CLAIM_LEASE = timedelta(seconds=120)  # the default of AFA_CLAIM_LEASE_SECONDS
 SUMMARY_ASKED = 8  # the user's own questions shown on the card
 SUMMARY_LAST = 6  # the last messages (both sides) shown on the card
 
@@ -103,23 +104,32 @@ def accept(session: Session, handover_id: int, coach: Coach, now: Optional[datet
     return AcceptResult(result.rowcount == 1, handover)
 
 
-def claim_card(session: Session, handover_id: int) -> bool:
-    """One front end, of however many run behind a load balancer, posts the card: the first to claim it."""
+def _claimable_card(now: datetime, lease: timedelta) -> Any:
+    """No card yet, or a claim older than the lease (its front end crashed or hangs; no time: claimed before leases)."""
+    stale = or_(Handover.card_claimed_at.is_(None), Handover.card_claimed_at < now - lease)
+    return or_(Handover.card_message_id.is_(None), and_(Handover.card_message_id == CARD_CLAIMED, stale))
+
+
+def claim_card(session: Session, handover_id: int, lease: timedelta = CLAIM_LEASE,
+               now: Optional[datetime] = None) -> Optional[datetime]:
+    """One front end, of however many run behind a load balancer, posts the card: the first to claim it, or any
+    once that claim is older than `lease`. The claim's time when this caller won (to give it back), else None."""
+    now = now or utcnow()
     result = session.execute(
         update(Handover)
-        .where(Handover.id == handover_id, Handover.card_message_id.is_(None), Handover.status == "waiting")
-        .values(card_message_id=CARD_CLAIMED)
+        .where(Handover.id == handover_id, Handover.status == "waiting", _claimable_card(now, lease))
+        .values(card_message_id=CARD_CLAIMED, card_claimed_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return now if result.rowcount == 1 else None
 
 
-def release_cards(session: Session, handover_id: Optional[int] = None) -> None:
-    """Gives up claims (one that failed, or all of them when a front end starts after a crash)."""
-    query = update(Handover).where(Handover.card_message_id == CARD_CLAIMED)
-    if handover_id is not None:
-        query = query.where(Handover.id == handover_id)
-    session.execute(query.values(card_message_id=None).execution_options(synchronize_session=False))
+def release_card(session: Session, handover_id: int, claimed_at: datetime) -> None:
+    """Gives up this caller's claim (the post failed), unless another front end has taken it over meanwhile."""
+    query = update(Handover).where(
+        Handover.id == handover_id, Handover.card_message_id == CARD_CLAIMED, Handover.card_claimed_at == claimed_at
+    )
+    session.execute(query.values(card_message_id=None, card_claimed_at=None).execution_options(synchronize_session=False))
 
 
 def close(session: Session, handover_id: int, status: str = "closed") -> bool:
@@ -184,10 +194,11 @@ def undelivered(session: Session, handover_id: int) -> list[RelayedMessage]:
     return list(session.execute(query.order_by(RelayedMessage.id)).scalars())
 
 
-def without_card(session: Session) -> list[Handover]:
-    """Open handovers whose card is not in the team group yet (the front end was away when they opened)."""
+def without_card(session: Session, lease: timedelta = CLAIM_LEASE, now: Optional[datetime] = None) -> list[Handover]:
+    """Open handovers whose card is not in the team group yet (the front end was away when they opened, or the one
+    that claimed it has not posted it within the lease)."""
     query = select(Handover).where(
-        Handover.status.in_(HANDOVER_OPEN), Handover.card_message_id.is_(None), Handover.group_chat_id.isnot(None)
+        Handover.status.in_(HANDOVER_OPEN), _claimable_card(now or utcnow(), lease), Handover.group_chat_id.isnot(None)
     )
     return list(session.execute(query.order_by(Handover.id)).scalars())
 
@@ -211,6 +222,28 @@ def due_reminders(session: Session, now: datetime, after: timedelta) -> list[Han
         if now - since >= after and office_hours(handover.team).is_open(now):
             due.append(handover)
     return due
+
+
+def _reminded_was(seen: Optional[datetime]) -> Any:
+    return Handover.reminded_at.is_(None) if seen is None else Handover.reminded_at == seen
+
+
+def claim_reminder(session: Session, handover_id: int, seen: Optional[datetime], now: datetime) -> bool:
+    """Before sending: one conditional UPDATE of `reminded_at` from the value this front end saw decides, so that of
+    several front ends exactly one sends the reminder."""
+    result = session.execute(
+        update(Handover)
+        .where(Handover.id == handover_id, Handover.status == "waiting", _reminded_was(seen))
+        .values(reminded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def give_back_reminder(session: Session, handover_id: int, seen: Optional[datetime], claimed: datetime) -> None:
+    """The send failed: the old `reminded_at` again, so that a later pass retries (unless someone moved on)."""
+    query = update(Handover).where(Handover.id == handover_id, Handover.reminded_at == claimed)
+    session.execute(query.values(reminded_at=seen).execution_options(synchronize_session=False))
 
 
 def remember_language(session: Session, conversation_id: str, language: str) -> None:

@@ -55,7 +55,8 @@ class Settings:
     webhook_url: str = field(default_factory=lambda: _env("AFA_WEBHOOK_URL", ""))
     webhook_listen: str = field(default_factory=lambda: _env("AFA_WEBHOOK_LISTEN", "127.0.0.1"))
     webhook_port: int = field(default_factory=lambda: int(_env("AFA_WEBHOOK_PORT", "8443")))
-    # Telegram sends it with every webhook request; empty: a random secret per start.
+    # Telegram sends it with every webhook request; the same for every front end behind the load balancer, so it is
+    # required in webhook mode (no random one per start: a second front end would answer 403).
     webhook_secret: str = field(default_factory=lambda: _env("AFA_WEBHOOK_SECRET", ""))
     # Telegram's limits (about 30 messages a second overall, 20 a minute per group); 0 switches a limit off.
     telegram_max_rate: float = field(default_factory=lambda: float(_env("AFA_TELEGRAM_MAX_RATE", "30")))
@@ -64,6 +65,8 @@ class Settings:
     handover_remind_minutes: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_REMIND_MINUTES", "15")))
     # How often the front end's background work runs (cards not yet posted, undelivered messages, reminders).
     jobs_interval_seconds: float = field(default_factory=lambda: float(_env("AFA_JOBS_INTERVAL_SECONDS", "30")))
+    # A front end's claim on posting a card lapses after this long (it crashed or hangs): any other may take it over.
+    claim_lease_seconds: float = field(default_factory=lambda: float(_env("AFA_CLAIM_LEASE_SECONDS", "120")))
     # Retention: conversations, unanswered questions and preferences; handovers with their relayed messages.
     retention_days: float = field(default_factory=lambda: float(_env("AFA_RETENTION_DAYS", "90")))
     handover_retention_days: float = field(default_factory=lambda: float(_env("AFA_HANDOVER_RETENTION_DAYS", "180")))

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from typing import Optional
 from urllib.parse import urlparse
 
@@ -23,7 +22,7 @@ from telegram.ext import (
 
 from afa import DEFAULT_LANGUAGE, LANGUAGES
 from afa.db import make_engine
-from afa.handover import release_cards, team_of_group
+from afa.handover import team_of_group
 from afa.i18n import gettext
 from afa.settings import Settings
 from bot import coaching, conversation, handover, linking, privacy, texts
@@ -120,8 +119,8 @@ async def post_init(application: Application) -> None:
     """Start-up: the profile per language, and the background jobs (cards, deliveries, reminders)."""
     fe = front_end_of(application)
     fe.username = application.bot.username
-    with fe.session() as session:  # a card this process was posting when it stopped is posted again
-        release_cards(session)
+    # Nothing is released here: another front end may be posting a card right now; a claim of one that stopped
+    # lapses after AFA_CLAIM_LEASE_SECONDS and is then taken over by the background pass.
     try:
         await set_profile(application)
     except TelegramError:  # Telegram briefly away must not keep the bot from serving
@@ -165,10 +164,15 @@ def build_application(settings: Settings, engine: Optional[Engine] = None) -> Ap
 
 
 def run(settings: Settings) -> None:
-    """Polling by default; webhook mode (Telegram's secret token checked on every request) with AFA_WEBHOOK_URL."""
+    """Polling by default; webhook mode (Telegram's secret token checked on every request) with AFA_WEBHOOK_URL.
+    Webhook mode refuses to start without AFA_WEBHOOK_SECRET (exit status 1)."""
+    if settings.webhook_url and not settings.webhook_secret:
+        # A secret made per start differs between front ends behind one load balancer: the others would answer 403.
+        raise SystemExit("error: webhook mode (AFA_WEBHOOK_URL) needs AFA_WEBHOOK_SECRET, the same value on every "
+                         "front end; it is not started")
     application = build_application(settings)
     if settings.webhook_url:
-        secret = settings.webhook_secret or secrets.token_urlsafe(32)
+        secret = settings.webhook_secret
         logger.info("webhook mode on %s:%d", settings.webhook_listen, settings.webhook_port)
         application.run_webhook(
             listen=settings.webhook_listen,

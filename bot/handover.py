@@ -29,13 +29,15 @@ from afa.handover import (
     by_group_message,
     by_topic,
     claim_card,
+    claim_reminder,
     close,
     coach_of,
     has_messages,
     due_reminders,
+    give_back_reminder,
     open_for,
     record,
-    release_cards,
+    release_card,
     team_of_group,
     undelivered,
     with_undelivered,
@@ -205,11 +207,12 @@ def relayed_so_far(session, handover: Handover) -> str:  # type: ignore[no-untyp
 async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
     """Posts the card (in a new forum topic where the group has topics), once per handover (claimed in the DB)."""
     with fe.session() as session:
-        if not claim_card(session, handover_id):
+        claimed_at = claim_card(session, handover_id, _lease(fe))
+        if claimed_at is None:
             return
         handover = session.get(Handover, handover_id)
         if not handover.group_chat_id:
-            release_cards(session, handover_id)
+            release_card(session, handover_id, claimed_at)
             return
         group, topic_id, text = handover.group_chat_id, handover.topic_id, card_text(handover, history_text(session, handover))
         if handover.previous_team_id:
@@ -228,7 +231,7 @@ async def post_card(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
             await bot.send_message(group, piece, **where)
     except BaseException as exc:
         with fe.session() as session:  # the next background pass tries again
-            release_cards(session, handover_id)
+            release_card(session, handover_id, claimed_at)
         if isinstance(exc, TelegramError) and unreachable(exc):
             await _team_unreachable(fe, bot, handover_id)
         raise
@@ -628,17 +631,25 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-async def _reminders_due(fe: FrontEnd, now: datetime) -> list[tuple[int, int, dict[str, object], str, list[MessageEntity]]]:
+async def _reminders_due(fe: FrontEnd, now: datetime) -> list[tuple[int, Optional[datetime], int, dict[str, object], str, list[MessageEntity]]]:
+    """Each due reminder with the `reminded_at` seen now, which its claim is guarded by."""
     with fe.session() as session:
         due = due_reminders(session, now, timedelta(minutes=fe.settings.handover_remind_minutes))
-        return [(h.id, h.group_chat_id, _in_thread(h), *reminder(h)) for h in due]
+        return [(h.id, h.reminded_at, h.group_chat_id, _in_thread(h), *reminder(h)) for h in due]
 
 
-async def _remind(fe: FrontEnd, bot: Bot, handover_id: int, group: int, where: dict[str, object], text: str,
-                  entities: list[MessageEntity], now: datetime) -> None:
-    await bot.send_message(group, text, entities=entities or None, **where)
+async def _remind(fe: FrontEnd, bot: Bot, handover_id: int, seen: Optional[datetime], group: int, where: dict[str, object],
+                  text: str, entities: list[MessageEntity], now: datetime) -> None:
+    """Claimed in the database before it is sent (another front end may send it instead); given back if it fails."""
     with fe.session() as session:
-        session.get(Handover, handover_id).reminded_at = now
+        if not claim_reminder(session, handover_id, seen, now):
+            return
+    try:
+        await bot.send_message(group, text, entities=entities or None, **where)
+    except BaseException:
+        with fe.session() as session:
+            give_back_reminder(session, handover_id, seen, now)
+        raise
 
 
 async def _retry_delivery(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
@@ -666,7 +677,12 @@ async def _isolated(fe: FrontEnd, key: Hashable, work: Callable[..., Awaitable[A
 
 async def _listed(fe: FrontEnd) -> tuple[list[int], list[int]]:
     with fe.session() as session:
-        return [h.id for h in without_card(session)], [h.id for h in with_undelivered(session)]
+        return [h.id for h in without_card(session, _lease(fe))], [h.id for h in with_undelivered(session)]
+
+
+def _lease(fe: FrontEnd) -> timedelta:
+    """How long a front end's claim on posting a card holds (AFA_CLAIM_LEASE_SECONDS)."""
+    return timedelta(seconds=fe.settings.claim_lease_seconds)
 
 
 async def _pending_redactions(fe: FrontEnd) -> list[Any]:

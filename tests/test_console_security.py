@@ -14,8 +14,9 @@ from tests.console_client import PASSWORD, STAFF, ConsoleClient, csrf_token
 
 ARGS = {"key": "funding", "district": "hochfeld", "token": "nope", "id": "1", "language": "tr", "coach_id": "1",
         "run_id": "1", "upload": "x", "filename": "console.css"}
-# Open without a session on purpose: the login itself, one-time links (they check their token), static files.
-PUBLIC = {"auth.login", "auth.setup", "auth.password", "static"}
+# Open without a session on purpose: the login itself, one-time links (they check their token), static files, and
+# the probes (tests/test_health_metrics.py).
+PUBLIC = {"auth.login", "auth.setup", "auth.password", "static", "health.health", "health.ready"}
 
 
 def _url(app, rule) -> str:  # type: ignore[no-untyped-def]

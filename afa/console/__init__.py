@@ -23,14 +23,14 @@ from afa.settings import Settings, get_settings
 from afa.staff import ROLES
 
 # Endpoints open without a session (everything else redirects to the login).
-PUBLIC = {"auth.login", "auth.setup", "auth.password", "static"}
+PUBLIC = {"auth.login", "auth.setup", "auth.password", "static", "health.health", "health.ready"}
 # Writes every role may make: ending one's own session, one's own password and console language.
 OWN_ACCOUNT = {"auth.logout", "auth.account"}
 
 
 def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = None) -> Flask:
-    from afa.console import (accounts, audit_log, auth, deletion, entry_points, faq, handovers, home, offers, reach,
-                             review, teams, transfer)
+    from afa.console import (accounts, audit_log, auth, deletion, entry_points, faq, handovers, health, home, offers,
+                             reach, review, teams, transfer)
     from afa.console.auth import csrf, login_manager
 
     settings = settings or get_settings()
@@ -53,7 +53,7 @@ def create_app(settings: Optional[Settings] = None, engine: Optional[Engine] = N
     csrf.init_app(app)
     login_manager.init_app(app)
     for module in (auth, home, faq, offers, teams, handovers, transfer, review, reach, entry_points, deletion, accounts,
-                   audit_log):
+                   audit_log, health):
         app.register_blueprint(module.bp)
     app.before_request(_guard)
     app.after_request(_headers)
