@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import inspect
 import logging
 import re
 import time
 from datetime import datetime, timedelta
-from typing import Any, Awaitable, Callable, Hashable, Optional
+from typing import Any, Callable, Hashable, Optional
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
@@ -631,7 +632,7 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-async def _reminders_due(fe: FrontEnd, now: datetime) -> list[tuple[int, Optional[datetime], int, dict[str, object], str, list[MessageEntity]]]:
+def _reminders_due(fe: FrontEnd, now: datetime) -> list[tuple[int, Optional[datetime], int, dict[str, object], str, list[MessageEntity]]]:
     """Each due reminder with the `reminded_at` seen now, which its claim is guarded by."""
     with fe.session() as session:
         due = due_reminders(session, now, timedelta(minutes=fe.settings.handover_remind_minutes))
@@ -658,14 +659,16 @@ async def _retry_delivery(fe: FrontEnd, bot: Bot, handover_id: int) -> None:
         raise failure
 
 
-async def _isolated(fe: FrontEnd, key: Hashable, work: Callable[..., Awaitable[Any]], *args: Any) -> tuple[str, Any]:
-    """One item of the background pass: (DONE, its result), (FAILED, None), or (BACKING_OFF, None) when it failed
-    lately and its time has not come. A failure is logged once (the first in a row, and again when it works),
+async def _isolated(fe: FrontEnd, key: Hashable, work: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+    """One item of the background pass (`work` a function or a coroutine function): (DONE, its result), (FAILED,
+    None), or (BACKING_OFF, None) when it failed lately and its time has not come. A failure is logged once (the first in a row, and again when it works),
     backed off and never raised, so the pass goes on."""
     if not fe.backoff.due(key):
         return BACKING_OFF, None
     try:
-        result = await work(*args)
+        result = work(*args)
+        if inspect.isawaitable(result):
+            result = await result
     except Exception as exc:  # noqa: BLE001 - any fault of one item (Telegram, the database, a bug) stays that item's
         if fe.backoff.failed(key) == 1:
             logger.warning("background item %s failed (%s); trying again later, with back-off", key, _reason(exc))
@@ -675,7 +678,7 @@ async def _isolated(fe: FrontEnd, key: Hashable, work: Callable[..., Awaitable[A
     return DONE, result
 
 
-async def _listed(fe: FrontEnd) -> tuple[list[int], list[int]]:
+def _listed(fe: FrontEnd) -> tuple[list[int], list[int]]:
     with fe.session() as session:
         return [h.id for h in without_card(session, _lease(fe))], [h.id for h in with_undelivered(session)]
 
@@ -683,14 +686,6 @@ async def _listed(fe: FrontEnd) -> tuple[list[int], list[int]]:
 def _lease(fe: FrontEnd) -> timedelta:
     """How long a front end's claim on posting a card holds (AFA_CLAIM_LEASE_SECONDS)."""
     return timedelta(seconds=fe.settings.claim_lease_seconds)
-
-
-async def _pending_redactions(fe: FrontEnd) -> list[Any]:
-    return pending_redactions(fe)
-
-
-async def _purge(fe: FrontEnd) -> None:
-    purge_when_due(fe, time.monotonic())
 
 
 async def run_jobs(fe: FrontEnd, bot: Bot) -> int:
@@ -709,11 +704,11 @@ async def run_jobs(fe: FrontEnd, bot: Bot) -> int:
     outcomes.append(reminders)
     for note in reminders[1] or []:
         outcomes.append(await _isolated(fe, ("remind", note[0]), _remind, fe, bot, *note, now))
-    redactions = await _isolated(fe, ("redactions",), _pending_redactions, fe)
+    redactions = await _isolated(fe, ("redactions",), pending_redactions, fe)
     outcomes.append(redactions)
     for item in redactions[1] or []:
         outcomes.append(await _isolated(fe, ("redact", item.id), redact_one, fe, bot, item))
-    outcomes.append(await _isolated(fe, ("purge",), _purge, fe))
+    outcomes.append(await _isolated(fe, ("purge",), purge_when_due, fe, time.monotonic()))
     return sum(1 for outcome, _ in outcomes if outcome == FAILED)
 
 
